@@ -1,0 +1,5 @@
+export * from './error-codes.js';
+export * from './event-names.js';
+export * from './limits.js';
+export * from './schemas.js';
+export type * from './types.js';

@@ -1,0 +1,43 @@
+/** Size and count limits of the wire contract. Sizes are UTF-8 bytes. */
+export const Limits = {
+  sdpBytes: 64 * 1024,
+  candidateBytes: 2 * 1024,
+  metadataBytes: 2 * 1024,
+  /** Caller candidates kept for devices that start ringing late. */
+  storedCandidates: 64,
+  presenceIds: 100,
+  userIdChars: 128,
+  deviceIdChars: 64,
+  historyDefault: 50,
+  historyMax: 100,
+  /** sdpMid and usernameFragment are short tokens in practice; bound them. */
+  shortTokenChars: 256,
+} as const;
+
+/**
+ * UTF-8 length of a string without allocating an encoded copy: this runs
+ * on every SDP and candidate.
+ */
+export function utf8ByteLength(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** True when `s` fits in `max` UTF-8 bytes; skips counting when it obviously does or does not. */
+export function fitsUtf8(s: string, max: number): boolean {
+  if (s.length > max) return false;
+  if (s.length * 3 <= max) return true;
+  return utf8ByteLength(s) <= max;
+}
