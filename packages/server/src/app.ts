@@ -1,0 +1,184 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClientToServerEvents, ServerToClientEvents } from '@switchboard/protocol';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Server, type ServerOptions } from 'socket.io';
+import { signDevToken } from './auth/dev-token.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import type { Config } from './config/config.js';
+import { CallService } from './domain/call-service.js';
+import { DeviceService } from './domain/device-service.js';
+import { Maintenance } from './domain/maintenance.js';
+import { PresenceService } from './domain/presence-service.js';
+import { createHttpHandler } from './http/http-routes.js';
+import { RateLimits } from './ratelimit/rate-limits.js';
+import { iceServersFor } from './session/ice-servers.js';
+import type { Store } from './store/store.js';
+import { handleConnection, sessionOf } from './transport/connection.js';
+import { createHandlers } from './transport/handlers.js';
+import { handshakeMiddleware } from './transport/handshake.js';
+import { RequestRouter } from './transport/request-router.js';
+import { SocketNotifier } from './transport/socket-notifier.js';
+
+export interface NodeOptions {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** Shared rate-limit counters; without it limits are this node's own. */
+  redis?: Redis;
+  keyPrefix?: string;
+  adapter?: ServerOptions['adapter'];
+  /** False while the store is unreachable (`/readyz` answers 503). */
+  isStoreReady?: () => boolean;
+  now?: () => number;
+}
+
+/**
+ * The contract's sizes plus room for JSON escaping of an SDP's line breaks;
+ * anything larger is cut off by Engine.IO before it is parsed.
+ */
+const MAX_HTTP_BUFFER = 200 * 1024;
+const TICK_MS = 250;
+
+/** One Switchboard node: HTTP and Socket.IO on one port, the domain services, and the periodic workers. */
+export class SwitchboardNode {
+  readonly httpServer: HttpServer;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+  readonly calls: CallService;
+  readonly devices: DeviceService;
+  readonly maintenance: Maintenance;
+  private draining = false;
+
+  constructor(options: NodeOptions) {
+    const { config, store, logger } = options;
+    const now = options.now ?? Date.now;
+    this.httpServer = createServer();
+    const devSecret = config.DEV ? config.jwtSecret : undefined;
+    this.httpServer.on(
+      'request',
+      createHttpHandler({
+        isReady: () => !this.draining && (options.isStoreReady?.() ?? true),
+        ...(devSecret && { signDevToken: (userId: string) => signDevToken(devSecret, userId) }),
+      }),
+    );
+    this.io = new Server(this.httpServer, {
+      path: '/socket.io',
+      serveClient: false,
+      maxHttpBufferSize: MAX_HTTP_BUFFER,
+      // Pongs refresh presence, so they must come well within its TTL.
+      pingInterval: Math.min(25_000, Math.floor(config.PRESENCE_TTL_MS / 2)),
+      pingTimeout: 20_000,
+      cors: { origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false },
+      ...(options.adapter && { adapter: options.adapter }),
+    });
+
+    const notifier = new SocketNotifier(this.io);
+    const presence = new PresenceService(store, notifier);
+    this.calls = new CallService(
+      store,
+      notifier,
+      presence,
+      {
+        ringTimeoutMs: config.RING_TIMEOUT_MS,
+        maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
+        endedRetentionMs: config.ENDED_CALL_RETENTION_MS,
+        ringOffline: false,
+      },
+      now,
+    );
+    this.devices = new DeviceService(
+      store,
+      notifier,
+      presence,
+      { nodeId: config.nodeId, presenceTtlMs: config.PRESENCE_TTL_MS, reconnectGraceMs: config.RECONNECT_GRACE_MS },
+      now,
+    );
+    this.maintenance = new Maintenance(
+      store,
+      this.calls,
+      presence,
+      {
+        nodeId: config.nodeId,
+        nodeTtlMs: config.NODE_TTL_MS,
+        reconnectGraceMs: config.RECONNECT_GRACE_MS,
+        endedRetentionMs: config.ENDED_CALL_RETENTION_MS,
+        tickMs: TICK_MS,
+      },
+      {
+        onNodeUnknown: () => this.reregisterLocalDevices(),
+        onError: (err) => logger.warn({ err }, 'maintenance round failed'),
+      },
+      now,
+    );
+
+    const limits = new RateLimits(config, options.redis, options.keyPrefix);
+    const router = new RequestRouter(
+      createHandlers({ calls: this.calls, devices: this.devices, presence, now }),
+      limits,
+      logger,
+    );
+    this.io.use(
+      handshakeMiddleware({ verifyToken: createTokenVerifier(config), limits, trustProxy: config.TRUST_PROXY }),
+    );
+    this.io.on(
+      'connection',
+      handleConnection({
+        devices: this.devices,
+        router,
+        logger,
+        presenceTtlMs: config.PRESENCE_TTL_MS,
+        isServing: () => !this.draining,
+        sessionFor: (userId, deviceId) => ({
+          userId,
+          deviceId,
+          nodeId: config.nodeId,
+          iceServers: iceServersFor(userId, config, now()),
+          heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+          ringTimeoutMs: config.RING_TIMEOUT_MS,
+          maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
+        }),
+      }),
+    );
+  }
+
+  async listen(port: number, host?: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(port, host, () => resolve());
+    });
+    await this.maintenance.tick();
+    this.maintenance.start();
+    return this.httpServer.address() as AddressInfo;
+  }
+
+  /**
+   * Stops taking connections and hands this node's devices over: each is
+   * told to reconnect elsewhere and its transport is closed (a server-side
+   * disconnect would stop the client from reconnecting). Devices stay
+   * registered, so their calls continue once they reconnect; those that do
+   * not come back are swept with this node.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.maintenance.stop();
+    this.httpServer.close();
+    this.io.local.emit('server_draining', {});
+    // Give the draining notice a moment to leave before the transports close.
+    await new Promise((r) => setTimeout(r, 100));
+    for (const socket of this.io.of('/').sockets.values()) socket.conn.close();
+  }
+
+  async close(): Promise<void> {
+    this.maintenance.stop();
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+
+  /** The store lost this node's devices (swept while cut off, or emptied): put back the ones still here. */
+  private async reregisterLocalDevices(): Promise<void> {
+    for (const socket of this.io.of('/').sockets.values()) {
+      if (socket.connected) await this.devices.touch(sessionOf(socket));
+    }
+  }
+}

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CallEndedPayload,
+  type DeviceRef,
+  type EndReason,
+  Limits,
+  type RequestPayload,
+  type SignalingEventName,
+} from '@switchboard/protocol';
+import { isCallerDevice, type Store, type StoredCall, type TransitionResult } from '../store/store.js';
+import { isCalleeDevice, isMediaParticipant, mayEnd, otherParticipant } from './call-roles.js';
+import { DomainError } from './domain-error.js';
+import type { Notifier } from './notifier.js';
+import type { PresenceService } from './presence-service.js';
+
+export interface CallRules {
+  ringTimeoutMs: number;
+  maxConcurrentCalls: number;
+  /** How long an ended call is remembered (requests about it answer INVALID_STATE). */
+  endedRetentionMs: number;
+  /** Ring a user with no online device (the push webhook will wake one). */
+  ringOffline: boolean;
+}
+
+/** Hooks for observers (metrics, push); the call rules do not depend on them. */
+export interface CallObserver {
+  onCreated?(call: StoredCall): void;
+  onAccepted?(call: StoredCall): void;
+  onEnded?(call: StoredCall): void;
+}
+
+/**
+ * The call state machine. Each request is checked in the contract's order
+ * (the call exists, the sender's role, the call's state) against a snapshot,
+ * then applied as a compare-and-set in the store; a set that loses a race is
+ * reported as INVALID_STATE, the loser's view of the winner's outcome.
+ */
+export class CallService {
+  constructor(
+    private readonly store: Store,
+    private readonly notifier: Notifier,
+    private readonly presence: PresenceService,
+    private readonly rules: CallRules,
+    private readonly now: () => number = Date.now,
+    private readonly observer: CallObserver = {},
+  ) {}
+
+  async invite(sender: DeviceRef, req: RequestPayload<'call_invite'>): Promise<{ callId: string; expiresAt: number }> {
+    if (req.to === sender.userId) throw new DomainError('SELF_CALL');
+    const now = this.now();
+    const result = await this.store.createCall({
+      callId: req.callId ?? randomUUID(),
+      caller: { userId: sender.userId, deviceId: sender.deviceId },
+      calleeUserId: req.to,
+      media: req.media,
+      offer: req.sdp,
+      ...(req.metadata && { metadata: req.metadata }),
+      now,
+      expiresAt: now + this.rules.ringTimeoutMs,
+      maxConcurrent: this.rules.maxConcurrentCalls,
+      allowOffline: this.rules.ringOffline,
+    });
+    if (!result.ok) throw new DomainError(result.code);
+    const { call } = result;
+    if (result.created) {
+      this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', {
+        callId: call.callId,
+        from: call.caller,
+        media: call.media,
+        sdp: call.offer,
+        candidates: [],
+        ...(call.metadata && { metadata: call.metadata }),
+        createdAt: call.createdAt,
+        expiresAt: call.expiresAt,
+      });
+      this.observer.onCreated?.(call);
+      await this.presence.announce(result.inCallChanged);
+    }
+    return { callId: call.callId, expiresAt: call.expiresAt };
+  }
+
+  async ringing(sender: DeviceRef, { callId }: RequestPayload<'call_ringing'>): Promise<void> {
+    await this.load(callId, sender, isCalleeDevice, ['ringing']);
+    const result = await this.store.markRinging(callId, sender);
+    const call = this.orInvalidState(result);
+    if (result.ok && result.first) {
+      this.notifier.emit({ devices: [call.caller] }, 'call_ringing', { callId, by: sender });
+    }
+  }
+
+  async accept(sender: DeviceRef, { callId, sdp }: RequestPayload<'call_accept'>): Promise<void> {
+    await this.load(callId, sender, isCalleeDevice, ['ringing']);
+    const call = this.orInvalidState(await this.store.acceptCall(callId, sender, sdp, this.now()));
+    this.notifier.emit({ devices: [call.caller] }, 'call_accepted', {
+      callId,
+      ...(sdp !== undefined && { sdp }),
+      by: sender,
+    });
+    this.notifier.emit({ users: [call.callee.userId], except: sender }, 'call_ended', {
+      callId,
+      reason: 'answered_elsewhere',
+      by: sender,
+    });
+    this.observer.onAccepted?.(call);
+  }
+
+  async reject(sender: DeviceRef, { callId, reason }: RequestPayload<'call_reject'>): Promise<void> {
+    await this.load(callId, sender, isCalleeDevice, ['ringing']);
+    await this.finish(callId, ['ringing'], reason === 'busy' ? 'busy' : 'rejected', sender);
+  }
+
+  async cancel(sender: DeviceRef, { callId }: RequestPayload<'call_cancel'>): Promise<void> {
+    await this.load(callId, sender, isCallerDevice, ['ringing']);
+    await this.finish(callId, ['ringing'], 'cancelled', sender);
+  }
+
+  /**
+   * Hang up, or while ringing cancel (caller) or reject (callee). When the
+   * state moved under us (answered as the caller hung up), the request is
+   * judged again against the new state: the user meant to end the call.
+   */
+  async end(sender: DeviceRef, { callId, reason }: RequestPayload<'call_end'>): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const call = await this.load(callId, sender, mayEnd, ['ringing', 'active']);
+      const endReason: EndReason =
+        call.state === 'active' ? (reason ?? 'hangup') : isCallerDevice(call, sender) ? 'cancelled' : 'rejected';
+      const result = await this.store.endCall({
+        callId,
+        from: [call.state],
+        reason: endReason,
+        by: sender,
+        now: this.now(),
+        retainMs: this.rules.endedRetentionMs,
+      });
+      if (result.ok) return this.announceEnd(result.call, result.inCallChanged, sender);
+      if (result.code === 'CALL_NOT_FOUND') throw new DomainError('CALL_NOT_FOUND');
+    }
+    throw new DomainError('INVALID_STATE');
+  }
+
+  async relaySdp(
+    sender: DeviceRef,
+    event: Exclude<SignalingEventName, 'ice_candidate'>,
+    req: { callId: string; sdp: string },
+  ) {
+    const call = await this.load(req.callId, sender, isMediaParticipant, ['active']);
+    const to = otherParticipant(call, sender);
+    if (to) this.notifier.emit({ devices: [to] }, event, { callId: req.callId, sdp: req.sdp, from: sender });
+  }
+
+  async relayCandidate(sender: DeviceRef, { callId, candidate }: RequestPayload<'ice_candidate'>): Promise<void> {
+    const call = await this.load(callId, sender, isMediaParticipant, ['ringing', 'active']);
+    const payload = { callId, candidate, from: sender };
+    if (call.state === 'active') {
+      const to = otherParticipant(call, sender);
+      if (to) this.notifier.emit({ devices: [to] }, 'ice_candidate', payload);
+      return;
+    }
+    // Ringing: only the caller gets here. Devices that start ringing later
+    // get the stored ones in their call_incoming.
+    if (candidate) await this.store.addCandidate(callId, candidate, Limits.storedCandidates);
+    this.notifier.emit({ users: [call.callee.userId] }, 'ice_candidate', payload);
+  }
+
+  /** Tells every involved device of an end (but the one that caused it) and updates presence. */
+  async announceEnd(call: StoredCall, inCallChanged: readonly string[], causedBy?: DeviceRef): Promise<void> {
+    const reason = call.endReason ?? 'hangup';
+    const payload: CallEndedPayload = { callId: call.callId, reason };
+    if (call.endedBy && reason !== 'timeout' && reason !== 'disconnected') payload.by = call.endedBy;
+    const answeredBy = otherParticipant(call, call.caller);
+    const audience = answeredBy
+      ? { devices: [call.caller, answeredBy] }
+      : { devices: [call.caller], users: [call.callee.userId] };
+    this.notifier.emit({ ...audience, ...(causedBy && { except: causedBy }) }, 'call_ended', payload);
+    this.observer.onEnded?.(call);
+    await this.presence.announce(inCallChanged);
+  }
+
+  private async finish(callId: string, from: StoredCall['state'][], reason: EndReason, by: DeviceRef) {
+    const result = await this.store.endCall({
+      callId,
+      from,
+      reason,
+      by,
+      now: this.now(),
+      retainMs: this.rules.endedRetentionMs,
+    });
+    if (!result.ok) this.orInvalidState(result);
+    else await this.announceEnd(result.call, result.inCallChanged, by);
+  }
+
+  /** Loads a call and applies the contract's checks in order: exists, role, state. */
+  private async load(
+    callId: string,
+    sender: DeviceRef,
+    role: (call: StoredCall, ref: DeviceRef) => boolean,
+    states: readonly StoredCall['state'][],
+  ): Promise<StoredCall> {
+    const call = await this.store.getCall(callId);
+    if (!call) throw new DomainError('CALL_NOT_FOUND');
+    if (!role(call, sender)) throw new DomainError('NOT_PARTICIPANT');
+    if (!states.includes(call.state)) throw new DomainError('INVALID_STATE');
+    return call;
+  }
+
+  private orInvalidState(result: TransitionResult): StoredCall {
+    if (result.ok) return result.call;
+    throw new DomainError(result.code);
+  }
+}

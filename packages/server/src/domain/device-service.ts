@@ -1,0 +1,93 @@
+import type { DeviceRef } from '@switchboard/protocol';
+import { isAcceptedDevice, isCallerDevice, type Store } from '../store/store.js';
+import type { Notifier } from './notifier.js';
+import type { PresenceService } from './presence-service.js';
+
+export interface DeviceRules {
+  nodeId: string;
+  presenceTtlMs: number;
+  reconnectGraceMs: number;
+}
+
+export interface DeviceSession extends DeviceRef {
+  socketId: string;
+}
+
+/**
+ * A device's life on this node: registration (replacing an older socket of
+ * the same device, wherever it is), liveness refreshes, and what a device
+ * that (re)connects must be told about calls already under way.
+ */
+export class DeviceService {
+  constructor(
+    private readonly store: Store,
+    private readonly notifier: Notifier,
+    private readonly presence: PresenceService,
+    private readonly rules: DeviceRules,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async register(session: DeviceSession): Promise<void> {
+    const result = await this.store.registerDevice({
+      ...session,
+      nodeId: this.rules.nodeId,
+      now: this.now(),
+      ttlMs: this.rules.presenceTtlMs,
+    });
+    if (result.replaced) this.notifier.disconnectSocket(result.replaced.socketId);
+    if (result.cameOnline) await this.presence.announce([session.userId]);
+  }
+
+  async unregister(session: DeviceSession): Promise<void> {
+    const result = await this.store.unregisterDevice({
+      ...session,
+      now: this.now(),
+      graceMs: this.rules.reconnectGraceMs,
+    });
+    if (result.wentOffline) await this.presence.announce([session.userId]);
+  }
+
+  /** Refreshes liveness; a device swept meanwhile (a Redis blip, say) is registered again. */
+  async touch(session: DeviceSession): Promise<void> {
+    const live = await this.store.touchDevice(session, session.socketId, this.now(), this.rules.presenceTtlMs);
+    if (!live) await this.register(session);
+  }
+
+  /**
+   * Calls a newly connected device must hear of: every call ringing for its
+   * user (`call_incoming`, with the caller's candidates so far), and every
+   * call in which this very device is a participant (`call_resumed`).
+   */
+  async deliverPending(session: DeviceSession): Promise<void> {
+    const to = { devices: [session] };
+    for (const call of await this.store.listUserCalls(session.userId)) {
+      if (call.state === 'ringing' && call.callee.userId === session.userId) {
+        const candidates = await this.store.getCandidates(call.callId);
+        this.notifier.emit(to, 'call_incoming', {
+          callId: call.callId,
+          from: call.caller,
+          media: call.media,
+          sdp: call.offer,
+          candidates,
+          ...(call.metadata && { metadata: call.metadata }),
+          createdAt: call.createdAt,
+          expiresAt: call.expiresAt,
+        });
+      } else if (call.state !== 'ended' && isCallerDevice(call, session)) {
+        this.notifier.emit(to, 'call_resumed', {
+          callId: call.callId,
+          state: call.state,
+          role: 'caller',
+          peer: { ...call.callee },
+        });
+      } else if (call.state === 'active' && isAcceptedDevice(call, session)) {
+        this.notifier.emit(to, 'call_resumed', {
+          callId: call.callId,
+          state: 'active',
+          role: 'callee',
+          peer: { ...call.caller },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import type { SessionPayload } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import type { DeviceService, DeviceSession } from '../domain/device-service.js';
+import type { SocketData } from './handshake.js';
+import type { RequestRouter } from './request-router.js';
+import { deviceRoom, userRoom } from './rooms.js';
+
+export interface ConnectionDeps {
+  devices: DeviceService;
+  router: RequestRouter;
+  logger: Logger;
+  presenceTtlMs: number;
+  sessionFor(userId: string, deviceId: string): SessionPayload;
+  /** False while the node drains: its sockets leave without unregistering, to be taken over elsewhere. */
+  isServing(): boolean;
+}
+
+export function sessionOf(socket: Socket): DeviceSession {
+  const { userId, deviceId } = socket.data as SocketData;
+  return { userId, deviceId, socketId: socket.id };
+}
+
+/**
+ * A socket's life on this node: requests are routed from the first moment;
+ * the device is registered, told its session, joined to its rooms and told
+ * of calls under way; Socket.IO's pongs refresh its liveness; its disconnect
+ * unregisters it (a replaced socket's disconnect changes nothing).
+ */
+export function handleConnection(deps: ConnectionDeps) {
+  const { devices, router, logger } = deps;
+  const touchEveryMs = Math.floor(deps.presenceTtlMs / 3);
+  return (socket: Socket): void => {
+    const session = sessionOf(socket);
+    const log = logger.child({ userId: session.userId, deviceId: session.deviceId });
+    router.attach({ device: session, socket });
+
+    let lastTouch = Date.now();
+    socket.conn.on('heartbeat', () => {
+      if (Date.now() - lastTouch < touchEveryMs) return;
+      lastTouch = Date.now();
+      devices.touch(session).catch((err) => log.warn({ err }, 'liveness refresh failed'));
+    });
+
+    socket.on('disconnect', (reason) => {
+      log.debug({ reason }, 'socket disconnected');
+      if (!deps.isServing()) return;
+      devices.unregister(session).catch((err) => log.warn({ err }, 'unregister failed'));
+    });
+
+    void (async () => {
+      try {
+        await devices.register(session);
+      } catch (err) {
+        // Still serve the socket: the node re-registers its sockets when the store is back.
+        log.warn({ err }, 'device registration failed');
+      }
+      if (!socket.connected) return;
+      socket.emit('session', deps.sessionFor(session.userId, session.deviceId));
+      socket.join([userRoom(session.userId), deviceRoom(session)]);
+      try {
+        await devices.deliverPending(session);
+      } catch (err) {
+        log.warn({ err }, 'could not deliver calls under way');
+      }
+    })();
+  };
+}

@@ -1,0 +1,111 @@
+import {
+  type Ack,
+  type ClientEventName,
+  clientEventNames,
+  type ErrorBody,
+  type RequestPayload,
+  type RequestResults,
+  requestSchemas,
+} from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import type { DeviceSession } from '../domain/device-service.js';
+import type { LimitKind, RateLimits } from '../ratelimit/rate-limits.js';
+import { errorBody, toErrorBody } from './answer.js';
+
+export interface RequestContext {
+  device: DeviceSession;
+  socket: Socket;
+}
+
+export type Handler<E extends ClientEventName> = (
+  ctx: RequestContext,
+  payload: RequestPayload<E>,
+) => Promise<RequestResults[E]> | RequestResults[E];
+
+export type Handlers = { [E in ClientEventName]: Handler<E> };
+
+/** Which limit each event counts against; an invite counts toward its own limit only. */
+function limitOf(event: ClientEventName): LimitKind {
+  if (event === 'call_invite') return 'invite';
+  if (event === 'sdp_offer' || event === 'sdp_answer' || event === 'ice_candidate') return 'signaling';
+  return 'request';
+}
+
+const known = new Set<string>(clientEventNames);
+
+export interface RouterHooks {
+  /** A request failed validation; lets the caller count abuse. */
+  onInvalid?(ctx: RequestContext): void;
+  onAnswered?(event: string, code: string | undefined): void;
+}
+
+/**
+ * Runs every client request through the contract's pipeline: payload
+ * schema, rate limit, then the handler (which checks call, role and state),
+ * and answers through the ack, or with `request_error` when the client sent
+ * none. Nothing a client sends can throw out of here.
+ */
+export class RequestRouter {
+  constructor(
+    private readonly handlers: Handlers,
+    private readonly limits: RateLimits,
+    private readonly logger: Logger,
+    private readonly hooks: RouterHooks = {},
+  ) {}
+
+  attach(ctx: RequestContext): void {
+    ctx.socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && known.has(event)) return;
+      const { ack } = splitArgs(args);
+      this.hooks.onInvalid?.(ctx);
+      this.fail(ctx, String(event), ack, errorBody('INVALID_PAYLOAD', 'unknown event'));
+    });
+    for (const event of clientEventNames) {
+      ctx.socket.on(event, (...args: unknown[]) => void this.handle(ctx, event, args));
+    }
+  }
+
+  private async handle<E extends ClientEventName>(ctx: RequestContext, event: E, args: unknown[]): Promise<void> {
+    const { payload, ack } = splitArgs(args);
+    const parsed = requestSchemas[event].safeParse(payload);
+    if (!parsed.success) {
+      this.hooks.onInvalid?.(ctx);
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      return this.fail(ctx, event, ack, errorBody('INVALID_PAYLOAD', `${where}${issue?.message ?? 'invalid payload'}`));
+    }
+    try {
+      const { device } = ctx;
+      const key = event === 'call_invite' ? device.userId : `${device.userId}/${device.deviceId}`;
+      const retryAfterMs = await this.limits.consume(limitOf(event), key);
+      if (retryAfterMs !== undefined) {
+        return this.fail(ctx, event, ack, { ...errorBody('RATE_LIMITED'), retryAfterMs });
+      }
+      const result = await this.handlers[event](ctx, parsed.data as RequestPayload<E>);
+      this.hooks.onAnswered?.(event, undefined);
+      ack?.({ ok: true, ...result } as Ack<RequestResults[E]>);
+    } catch (err) {
+      const { body, internal } = toErrorBody(err);
+      if (internal) this.logger.error({ err, event }, 'request failed');
+      this.fail(ctx, event, ack, body);
+    }
+  }
+
+  private fail(ctx: RequestContext, event: string, ack: AckFn | undefined, error: ErrorBody): void {
+    this.hooks.onAnswered?.(event, error.code);
+    if (ack) ack({ ok: false, error });
+    else ctx.socket.emit('request_error', { event, ...error });
+  }
+}
+
+type AckFn = (answer: unknown) => void;
+
+/** Socket.IO hands the ack as the last argument; a request with an ack and no payload has it first. */
+function splitArgs(args: unknown[]): { payload: unknown; ack: AckFn | undefined } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    return { payload: args.length > 1 ? args[0] : undefined, ack: last as AckFn };
+  }
+  return { payload: args[0], ack: undefined };
+}
