@@ -15,6 +15,7 @@ import { createHttpHandler } from './http/http-routes.js';
 import { RateLimits } from './ratelimit/rate-limits.js';
 import { iceServersFor } from './session/ice-servers.js';
 import type { Store } from './store/store.js';
+import { knownCalls, noteRequest } from './transport/call-tracker.js';
 import { handleConnection, sessionOf } from './transport/connection.js';
 import { createHandlers } from './transport/handlers.js';
 import { handshakeMiddleware } from './transport/handshake.js';
@@ -50,8 +51,13 @@ export class SwitchboardNode {
   readonly maintenance: Maintenance;
   private draining = false;
 
+  private readonly store: Store;
+  private readonly logger: Logger;
+
   constructor(options: NodeOptions) {
     const { config, store, logger } = options;
+    this.store = store;
+    this.logger = logger;
     const now = options.now ?? Date.now;
     this.httpServer = createServer();
     const devSecret = config.DEV ? config.jwtSecret : undefined;
@@ -106,7 +112,7 @@ export class SwitchboardNode {
         tickMs: TICK_MS,
       },
       {
-        onNodeUnknown: () => this.reregisterLocalDevices(),
+        onNodeUnknown: () => this.resyncLocalDevices(),
         onError: (err) => logger.warn({ err }, 'maintenance round failed'),
       },
       now,
@@ -117,6 +123,7 @@ export class SwitchboardNode {
       createHandlers({ calls: this.calls, devices: this.devices, presence, now }),
       limits,
       logger,
+      { onSucceeded: ({ socket }, event, callId) => noteRequest(socket, event, callId) },
     );
     this.io.use(
       handshakeMiddleware({ verifyToken: createTokenVerifier(config), limits, trustProxy: config.TRUST_PROXY }),
@@ -175,10 +182,30 @@ export class SwitchboardNode {
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 
-  /** The store lost this node's devices (swept while cut off, or emptied): put back the ones still here. */
-  private async reregisterLocalDevices(): Promise<void> {
+  /**
+   * After the store was unreachable or forgot this node: every local device
+   * is registered again (unless it meanwhile connected elsewhere, in which
+   * case this stale socket is closed so the device keeps one connection) and
+   * told what it missed. Safe to run twice.
+   */
+  async resyncLocalDevices(): Promise<void> {
     for (const socket of this.io.of('/').sockets.values()) {
-      if (socket.connected) await this.devices.touch(sessionOf(socket));
+      if (!socket.connected) continue;
+      const session = sessionOf(socket);
+      try {
+        const elsewhere = (await this.store.listDevices(session.userId)).find(
+          (d) => d.deviceId === session.deviceId && d.socketId !== session.socketId,
+        );
+        if (elsewhere) {
+          socket.disconnect(true);
+          continue;
+        }
+        await this.devices.touch(session);
+        await this.devices.reconcile(session, knownCalls(socket));
+      } catch (err) {
+        this.logger.warn({ err, userId: session.userId, deviceId: session.deviceId }, 'device resync failed');
+        return;
+      }
     }
   }
 }

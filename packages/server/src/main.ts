@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   }
   const backend = await createStore(config, logger);
   const node = new SwitchboardNode({ config, logger, ...backend });
+  backend.onStoreRecovered?.(() => void node.resyncLocalDevices());
   const address = await node.listen(config.PORT, config.HOST);
   logger.info({ port: address.port, host: config.HOST, store: backend.kind }, 'switchboard node listening');
 

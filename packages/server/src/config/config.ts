@@ -36,6 +36,10 @@ const envSchema = z.object({
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .optional(),
   ),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, _ . - only')
+    .default('sb'),
   JWT_SECRET: optional,
   JWT_PUBLIC_KEY: optional,
   JWKS_URL: optional.pipe(z.string().url().optional()),

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type CallEndedPayload,
   type DeviceRef,
   type EndReason,
   Limits,
@@ -8,6 +7,7 @@ import {
   type SignalingEventName,
 } from '@switchboard/protocol';
 import { isCallerDevice, type Store, type StoredCall, type TransitionResult } from '../store/store.js';
+import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
 import { isCalleeDevice, isMediaParticipant, mayEnd, otherParticipant } from './call-roles.js';
 import { DomainError } from './domain-error.js';
 import type { Notifier } from './notifier.js';
@@ -63,16 +63,7 @@ export class CallService {
     if (!result.ok) throw new DomainError(result.code);
     const { call } = result;
     if (result.created) {
-      this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', {
-        callId: call.callId,
-        from: call.caller,
-        media: call.media,
-        sdp: call.offer,
-        candidates: [],
-        ...(call.metadata && { metadata: call.metadata }),
-        createdAt: call.createdAt,
-        expiresAt: call.expiresAt,
-      });
+      this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', callIncomingPayload(call, []));
       this.observer.onCreated?.(call);
       await this.presence.announce(result.inCallChanged);
     }
@@ -96,11 +87,7 @@ export class CallService {
       ...(sdp !== undefined && { sdp }),
       by: sender,
     });
-    this.notifier.emit({ users: [call.callee.userId], except: sender }, 'call_ended', {
-      callId,
-      reason: 'answered_elsewhere',
-      by: sender,
-    });
+    this.notifier.emit({ users: [call.callee.userId], except: sender }, 'call_ended', answeredElsewherePayload(call));
     this.observer.onAccepted?.(call);
   }
 
@@ -164,9 +151,7 @@ export class CallService {
 
   /** Tells every involved device of an end (but the one that caused it) and updates presence. */
   async announceEnd(call: StoredCall, inCallChanged: readonly string[], causedBy?: DeviceRef): Promise<void> {
-    const reason = call.endReason ?? 'hangup';
-    const payload: CallEndedPayload = { callId: call.callId, reason };
-    if (call.endedBy && reason !== 'timeout' && reason !== 'disconnected') payload.by = call.endedBy;
+    const payload = callEndedPayload(call);
     const answeredBy = otherParticipant(call, call.caller);
     const audience = answeredBy
       ? { devices: [call.caller, answeredBy] }

@@ -1,5 +1,6 @@
 import type { DeviceRef } from '@switchboard/protocol';
 import { isAcceptedDevice, isCallerDevice, type Store } from '../store/store.js';
+import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
 import type { Notifier } from './notifier.js';
 import type { PresenceService } from './presence-service.js';
 
@@ -11,6 +12,12 @@ export interface DeviceRules {
 
 export interface DeviceSession extends DeviceRef {
   socketId: string;
+}
+
+/** A call as one device last heard of it. */
+export interface KnownCall {
+  role: 'caller' | 'callee';
+  state: 'ringing' | 'active';
 }
 
 /**
@@ -54,25 +61,55 @@ export class DeviceService {
   }
 
   /**
+   * Brings a device that may have missed events (its node lost the store for
+   * a while) up to date from the stored state, which is the truth: a call
+   * that ended meanwhile is ended on the device, one answered meanwhile is
+   * answered, a call that vanished (the store was emptied) ends
+   * `disconnected`, and calls that began ringing meanwhile ring.
+   */
+  async reconcile(session: DeviceSession, known: ReadonlyMap<string, KnownCall>): Promise<void> {
+    const to = { devices: [session] };
+    for (const [callId, view] of known) {
+      const call = await this.store.getCall(callId);
+      if (!call) {
+        this.notifier.emit(to, 'call_ended', { callId, reason: 'disconnected' });
+        continue;
+      }
+      const answeredElsewhere =
+        view.role === 'callee' && call.callee.deviceId !== undefined && !isAcceptedDevice(call, session);
+      if (call.state === 'ended') {
+        this.notifier.emit(
+          to,
+          'call_ended',
+          answeredElsewhere ? answeredElsewherePayload(call) : callEndedPayload(call),
+        );
+      } else if (call.state === 'active' && view.state === 'ringing') {
+        if (view.role === 'caller') {
+          this.notifier.emit(to, 'call_accepted', {
+            callId,
+            ...(call.answer !== undefined && { sdp: call.answer }),
+            by: { userId: call.callee.userId, deviceId: call.callee.deviceId! },
+          });
+        } else if (answeredElsewhere) {
+          this.notifier.emit(to, 'call_ended', answeredElsewherePayload(call));
+        }
+      }
+    }
+    await this.deliverPending(session, (callId) => known.has(callId));
+  }
+
+  /**
    * Calls a newly connected device must hear of: every call ringing for its
    * user (`call_incoming`, with the caller's candidates so far), and every
    * call in which this very device is a participant (`call_resumed`).
    */
-  async deliverPending(session: DeviceSession): Promise<void> {
+  async deliverPending(session: DeviceSession, skip: (callId: string) => boolean = () => false): Promise<void> {
     const to = { devices: [session] };
     for (const call of await this.store.listUserCalls(session.userId)) {
+      if (skip(call.callId)) continue;
       if (call.state === 'ringing' && call.callee.userId === session.userId) {
         const candidates = await this.store.getCandidates(call.callId);
-        this.notifier.emit(to, 'call_incoming', {
-          callId: call.callId,
-          from: call.caller,
-          media: call.media,
-          sdp: call.offer,
-          candidates,
-          ...(call.metadata && { metadata: call.metadata }),
-          createdAt: call.createdAt,
-          expiresAt: call.expiresAt,
-        });
+        this.notifier.emit(to, 'call_incoming', callIncomingPayload(call, candidates));
       } else if (call.state !== 'ended' && isCallerDevice(call, session)) {
         this.notifier.emit(to, 'call_resumed', {
           callId: call.callId,

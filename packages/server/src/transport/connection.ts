@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { DeviceService, DeviceSession } from '../domain/device-service.js';
 import type { SocketData } from './handshake.js';
+import { trackCalls } from './call-tracker.js';
 import type { RequestRouter } from './request-router.js';
 import { deviceRoom, userRoom } from './rooms.js';
 
@@ -33,7 +34,8 @@ export function handleConnection(deps: ConnectionDeps) {
   return (socket: Socket): void => {
     const session = sessionOf(socket);
     const log = logger.child({ userId: session.userId, deviceId: session.deviceId });
-    router.attach({ device: session, socket });
+    router.attach({ device: { userId: session.userId, deviceId: session.deviceId }, session, socket });
+    trackCalls(socket);
 
     let lastTouch = Date.now();
     socket.conn.on('heartbeat', () => {

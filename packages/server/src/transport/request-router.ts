@@ -2,6 +2,7 @@ import {
   type Ack,
   type ClientEventName,
   clientEventNames,
+  type DeviceRef,
   type ErrorBody,
   type RequestPayload,
   type RequestResults,
@@ -14,7 +15,9 @@ import type { LimitKind, RateLimits } from '../ratelimit/rate-limits.js';
 import { errorBody, toErrorBody } from './answer.js';
 
 export interface RequestContext {
-  device: DeviceSession;
+  /** The sender as the domain sees it; this exact object becomes `from`/`by`, so it holds nothing else. */
+  device: DeviceRef;
+  session: DeviceSession;
   socket: Socket;
 }
 
@@ -38,6 +41,8 @@ export interface RouterHooks {
   /** A request failed validation; lets the caller count abuse. */
   onInvalid?(ctx: RequestContext): void;
   onAnswered?(event: string, code: string | undefined): void;
+  /** A request succeeded; `callId` is the call it concerned, if any. */
+  onSucceeded?(ctx: RequestContext, event: ClientEventName, callId: string | undefined): void;
 }
 
 /**
@@ -84,6 +89,8 @@ export class RequestRouter {
       }
       const result = await this.handlers[event](ctx, parsed.data as RequestPayload<E>);
       this.hooks.onAnswered?.(event, undefined);
+      const callId = (result as { callId?: unknown }).callId ?? (parsed.data as { callId?: unknown }).callId;
+      this.hooks.onSucceeded?.(ctx, event, typeof callId === 'string' ? callId : undefined);
       ack?.({ ok: true, ...result } as Ack<RequestResults[E]>);
     } catch (err) {
       const { body, internal } = toErrorBody(err);

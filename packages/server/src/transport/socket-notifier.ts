@@ -5,7 +5,14 @@ import { deviceRoom, presenceRoom, userRoom } from './rooms.js';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
-/** The domain's Notifier over Socket.IO rooms; the adapter carries emits to other nodes. */
+/**
+ * The domain's Notifier over Socket.IO rooms; the adapter carries emits to
+ * other nodes. Each room is emitted to on its own: the sharded adapter
+ * publishes a one-room emit on that room's channel, heard only by nodes
+ * with a socket in it, while a several-room emit goes to every node. A
+ * device whose user is also addressed is left out, so nobody gets an event
+ * twice.
+ */
 export class SocketNotifier implements Notifier {
   constructor(private readonly io: IoServer) {}
 
@@ -15,13 +22,15 @@ export class SocketNotifier implements Notifier {
     ...args: Parameters<ServerToClientEvents[E]>
   ): void {
     const rooms: string[] = [];
-    for (const d of to.devices ?? []) rooms.push(deviceRoom(d));
     for (const u of to.users ?? []) rooms.push(userRoom(u));
+    for (const d of to.devices ?? []) if (!to.users?.includes(d.userId)) rooms.push(deviceRoom(d));
     if (to.presenceSubscribersOf !== undefined) rooms.push(presenceRoom(to.presenceSubscribersOf));
-    if (rooms.length === 0) return;
-    let op = this.io.to(rooms);
-    if (to.except) op = op.except(deviceRoom(to.except));
-    op.emit(event, ...args);
+    const except = to.except && deviceRoom(to.except);
+    for (const room of rooms) {
+      if (room === except) continue;
+      const op = except ? this.io.to(room).except(except) : this.io.to(room);
+      op.emit(event, ...args);
+    }
   }
 
   disconnectSocket(socketId: string): void {

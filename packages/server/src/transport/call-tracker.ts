@@ -1,0 +1,38 @@
+import type { ClientEventName } from '@switchboard/protocol';
+import type { Socket } from 'socket.io';
+import type { KnownCall } from '../domain/device-service.js';
+
+const trackers = new WeakMap<Socket, Map<string, KnownCall>>();
+
+/**
+ * What one socket has been told about its calls, read off the events that
+ * actually left for it and the requests it made. After a store outage this
+ * is compared with the stored state to tell the device what it missed.
+ */
+export function trackCalls(socket: Socket): Map<string, KnownCall> {
+  const known = new Map<string, KnownCall>();
+  trackers.set(socket, known);
+  socket.onAnyOutgoing((event: string, payload: { callId?: string; role?: 'caller' | 'callee'; state?: string }) => {
+    const callId = payload?.callId;
+    if (typeof callId !== 'string') return;
+    if (event === 'call_incoming') known.set(callId, { role: 'callee', state: 'ringing' });
+    else if (event === 'call_resumed' && payload.role && (payload.state === 'ringing' || payload.state === 'active')) {
+      known.set(callId, { role: payload.role, state: payload.state });
+    } else if (event === 'call_accepted') known.set(callId, { role: 'caller', state: 'active' });
+    else if (event === 'call_ended') known.delete(callId);
+  });
+  return known;
+}
+
+export function knownCalls(socket: Socket): Map<string, KnownCall> {
+  return trackers.get(socket) ?? new Map();
+}
+
+/** Updates the socket's view after one of its own requests succeeded. */
+export function noteRequest(socket: Socket, event: ClientEventName, callId: string | undefined): void {
+  const known = trackers.get(socket);
+  if (!known || callId === undefined) return;
+  if (event === 'call_invite') known.set(callId, { role: 'caller', state: 'ringing' });
+  else if (event === 'call_accept') known.set(callId, { role: 'callee', state: 'active' });
+  else if (event === 'call_reject' || event === 'call_cancel' || event === 'call_end') known.delete(callId);
+}

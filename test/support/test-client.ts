@@ -1,0 +1,127 @@
+import type { ClientToServerEvents, ServerToClientEvents } from '@switchboard/protocol';
+import { io, type Socket } from 'socket.io-client';
+import { tokenFor } from './tokens.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Received {
+  event: string;
+  payload: any;
+}
+
+/**
+ * A plain socket.io-client connection that records every event it receives,
+ * so tests can wait for one and also assert what did NOT arrive.
+ */
+export class TestClient {
+  readonly received: Received[] = [];
+  private waiters: { match: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
+
+  constructor(
+    readonly socket: ClientSocket,
+    readonly userId: string,
+    readonly deviceId: string,
+  ) {
+    socket.onAny((event: string, payload: unknown) => {
+      const r = { event, payload };
+      this.received.push(r);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(r)) return true;
+        w.resolve(r);
+        return false;
+      });
+    });
+  }
+
+  /** Sends a request and resolves with its ack. */
+  request(event: string, payload?: unknown, timeoutMs = 5000): Promise<any> {
+    const args = payload === undefined ? [] : [payload];
+    return (this.socket as unknown as Socket).timeout(timeoutMs).emitWithAck(event, ...args);
+  }
+
+  /** Resolves with the first event (already received or future) matching. */
+  next(event: string, where: (payload: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+    const match = (r: Received) => r.event === event && where(r.payload);
+    const seen = this.received.find(match);
+    if (seen) return Promise.resolve(seen.payload);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.userId}/${this.deviceId}: no ${event} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        match,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r.payload);
+        },
+      });
+    });
+  }
+
+  all(event: string, where: (payload: any) => boolean = () => true): any[] {
+    return this.received.filter((r) => r.event === event && where(r.payload)).map((r) => r.payload);
+  }
+
+  clear(): void {
+    this.received.length = 0;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export interface ConnectOptions {
+  deviceId?: string;
+  token?: string;
+  transports?: string[];
+  reconnection?: boolean;
+}
+
+/** Connects and waits for `session`. */
+export async function connect(url: string, userId: string, opts: ConnectOptions = {}): Promise<TestClient> {
+  const token = opts.token ?? (await tokenFor(userId));
+  const socket: ClientSocket = io(url, {
+    auth: { token, ...(opts.deviceId !== undefined && { deviceId: opts.deviceId }) },
+    transports: opts.transports ?? ['websocket'],
+    reconnection: opts.reconnection ?? false,
+    forceNew: true,
+  });
+  const client = new TestClient(socket, userId, opts.deviceId ?? '');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect_error', (err) => reject(err));
+    client.next('session', () => true, 5000).then(() => resolve(), reject);
+  });
+  const session = client.all('session')[0];
+  return Object.assign(client, { deviceId: session.deviceId as string });
+}
+
+/** Tries to connect and resolves with the connect_error. */
+export function connectError(
+  url: string,
+  auth: unknown,
+  extra: Record<string, unknown> = {},
+): Promise<Error & { data?: any }> {
+  const socket = io(url, {
+    auth: auth as Record<string, unknown>,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...extra,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect_error', (err) => {
+      socket.close();
+      resolve(err);
+    });
+    socket.once('connect', () => {
+      socket.close();
+      reject(new Error('connected, but a refusal was expected'));
+    });
+  });
+}
+
+export const FAKE_SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
