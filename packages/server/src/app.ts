@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClientToServerEvents, ServerToClientEvents } from '@switchboard/protocol';
+import { type ClientToServerEvents, clientEventNames, type ServerToClientEvents } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Server, type ServerOptions } from 'socket.io';
@@ -12,6 +12,7 @@ import { DeviceService } from './domain/device-service.js';
 import { Maintenance } from './domain/maintenance.js';
 import { PresenceService } from './domain/presence-service.js';
 import { createHttpHandler } from './http/http-routes.js';
+import { type LocalView, Metrics } from './metrics/metrics.js';
 import { RateLimits } from './ratelimit/rate-limits.js';
 import { iceServersFor } from './session/ice-servers.js';
 import type { Store } from './store/store.js';
@@ -30,6 +31,8 @@ export interface NodeOptions {
   redis?: Redis;
   keyPrefix?: string;
   adapter?: ServerOptions['adapter'];
+  /** Where this node's metrics go; one is made when absent. */
+  metrics?: Metrics;
   /** False while the store is unreachable (`/readyz` answers 503). */
   isStoreReady?: () => boolean;
   now?: () => number;
@@ -41,6 +44,8 @@ export interface NodeOptions {
  */
 const MAX_HTTP_BUFFER = 200 * 1024;
 const TICK_MS = 250;
+const clientEvents = new Set<string>(clientEventNames);
+const isClientEvent = (event: string) => clientEvents.has(event);
 
 /** One Switchboard node: HTTP and Socket.IO on one port, the domain services, and the periodic workers. */
 export class SwitchboardNode {
@@ -51,6 +56,7 @@ export class SwitchboardNode {
   readonly maintenance: Maintenance;
   private draining = false;
 
+  readonly metrics: Metrics;
   private readonly store: Store;
   private readonly logger: Logger;
 
@@ -58,6 +64,8 @@ export class SwitchboardNode {
     const { config, store, logger } = options;
     this.store = store;
     this.logger = logger;
+    this.metrics = options.metrics ?? new Metrics(config.nodeId);
+    this.metrics.observe(this.localView());
     const now = options.now ?? Date.now;
     this.httpServer = createServer();
     const devSecret = config.DEV ? config.jwtSecret : undefined;
@@ -65,6 +73,7 @@ export class SwitchboardNode {
       'request',
       createHttpHandler({
         isReady: () => !this.draining && (options.isStoreReady?.() ?? true),
+        metrics: () => this.metrics.render(),
         ...(devSecret && { signDevToken: (userId: string) => signDevToken(devSecret, userId) }),
       }),
     );
@@ -92,6 +101,11 @@ export class SwitchboardNode {
         ringOffline: false,
       },
       now,
+      {
+        onCreated: () => this.metrics.callsStarted.inc(),
+        onAccepted: (call) => this.metrics.callSetup.observe(((call.answeredAt ?? now()) - call.createdAt) / 1000),
+        onEnded: (call) => this.metrics.callsEnded.inc({ reason: call.endReason ?? 'unknown' }),
+      },
     );
     this.devices = new DeviceService(
       store,
@@ -118,12 +132,23 @@ export class SwitchboardNode {
       now,
     );
 
-    const limits = new RateLimits(config, options.redis, options.keyPrefix);
+    const limits = new RateLimits(config, options.redis, options.keyPrefix, (limit) =>
+      this.metrics.rateLimited.inc({ limit }),
+    );
     const router = new RequestRouter(
       createHandlers({ calls: this.calls, devices: this.devices, presence, now }),
       limits,
       logger,
-      { onSucceeded: ({ socket }, event, callId) => noteRequest(socket, event, callId) },
+      {
+        onSucceeded: ({ socket }, event, callId) => {
+          noteRequest(socket, event, callId);
+          if (event === 'sdp_offer' || event === 'sdp_answer' || event === 'ice_candidate') {
+            this.metrics.signalingRelayed.inc({ event });
+          }
+        },
+        onAnswered: (event, code) =>
+          this.metrics.requests.inc({ event: isClientEvent(event) ? event : 'unknown', outcome: code ?? 'ok' }),
+      },
     );
     this.io.use(
       handshakeMiddleware({ verifyToken: createTokenVerifier(config), limits, trustProxy: config.TRUST_PROXY }),
@@ -180,6 +205,20 @@ export class SwitchboardNode {
   async close(): Promise<void> {
     this.maintenance.stop();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+
+  private localView(): LocalView {
+    const sockets = () => [...this.io.of('/').sockets.values()];
+    return {
+      sockets: () => this.io.of('/').sockets.size,
+      devices: () => new Set(sockets().map((s) => `${s.data.userId}/${s.data.deviceId}`)).size,
+      users: () => new Set(sockets().map((s) => s.data.userId)).size,
+      callsByState: () => {
+        const counts = { ringing: 0, active: 0 };
+        for (const socket of sockets()) for (const call of knownCalls(socket).values()) counts[call.state]++;
+        return counts;
+      },
+    };
   }
 
   /**

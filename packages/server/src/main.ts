@@ -2,6 +2,7 @@
 import { SwitchboardNode } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logger.js';
+import { Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
 
 /** Entry point: configuration from the environment, one node on PORT, clean exit on SIGTERM. */
@@ -22,8 +23,9 @@ async function main(): Promise<void> {
       '*** DEV MODE: tokens are signed with a fixed, public secret and POST /dev/token hands them to anyone. Never expose this node. ***',
     );
   }
-  const backend = await createStore(config, logger);
-  const node = new SwitchboardNode({ config, logger, ...backend });
+  const metrics = new Metrics(config.nodeId);
+  const backend = await createStore(config, logger, metrics);
+  const node = new SwitchboardNode({ config, logger, metrics, ...backend });
   backend.onStoreRecovered?.(() => void node.resyncLocalDevices());
   const address = await node.listen(config.PORT, config.HOST);
   logger.info({ port: address.port, host: config.HOST, store: backend.kind }, 'switchboard node listening');

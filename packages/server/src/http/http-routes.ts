@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 export interface HttpDeps {
   isReady(): boolean;
+  /** Prometheus text for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Present in dev mode only. */
   signDevToken?: (userId: string) => Promise<string>;
   /** Extra routes (metrics, the demo page) answer first; true when they handled it. */
@@ -40,6 +42,12 @@ export function createHttpHandler(deps: HttpDeps) {
       if (req.method === 'GET' && path === '/readyz') {
         const ready = deps.isReady();
         return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+      }
+      if (req.method === 'GET' && path === '/metrics' && deps.metrics) {
+        const { contentType, body } = await deps.metrics();
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+        return;
       }
       if (path === '/dev/token' && deps.signDevToken) {
         if (req.method !== 'POST') return json(res, 405, { error: 'use POST' });

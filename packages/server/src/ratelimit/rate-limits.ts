@@ -30,7 +30,12 @@ type Limiter = RateLimiterMemory | RateLimiterRedis;
 export class RateLimits {
   private readonly limiters = new Map<LimitKind, Limiter>();
 
-  constructor(config: Config, redis?: Redis, keyPrefix = 'sb') {
+  constructor(
+    config: Config,
+    redis?: Redis,
+    keyPrefix = 'sb',
+    private readonly onLimited: (kind: LimitKind) => void = () => {},
+  ) {
     for (const [kind, spec] of Object.entries(specs(config)) as [LimitKind, LimitSpec][]) {
       if (spec.points === 0) continue;
       const options = { points: spec.points, duration: spec.durationS, keyPrefix: `${keyPrefix}:rl:${kind}` };
@@ -51,7 +56,10 @@ export class RateLimits {
       await limiter.consume(key);
       return undefined;
     } catch (err) {
-      if (err instanceof RateLimiterRes) return Math.max(1, Math.ceil(err.msBeforeNext));
+      if (err instanceof RateLimiterRes) {
+        this.onLimited(kind);
+        return Math.max(1, Math.ceil(err.msBeforeNext));
+      }
       throw err;
     }
   }

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config/config.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { instrumentStore } from './instrumented-store.js';
 import { MemoryStore } from './memory/memory-store.js';
 import { connectRedis, failFastOptions } from './redis/connection.js';
 import { RedisStore } from './redis/redis-store.js';
@@ -22,13 +24,13 @@ export interface Backend {
 }
 
 /** Picks the backend in one place: Redis when REDIS_URL is set, else the embedded single-node store. */
-export async function createStore(config: Config, logger: Logger): Promise<Backend> {
+export async function createStore(config: Config, logger: Logger, metrics?: Metrics): Promise<Backend> {
   if (!config.REDIS_URL) {
     logger.info('no REDIS_URL: single-node mode with the in-memory store');
     const store = new MemoryStore();
     return { kind: 'memory', store, close: () => store.close() };
   }
-  return createRedisBackend(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);
+  return createRedisBackend(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger, metrics);
 }
 
 /**
@@ -40,7 +42,12 @@ export async function createStore(config: Config, logger: Logger): Promise<Backe
  * ioredis' automatic re-subscription, which the sharded adapter relies on
  * after a reconnect.
  */
-export async function createRedisBackend(url: string, keyPrefix: string, logger: Logger): Promise<Backend> {
+export async function createRedisBackend(
+  url: string,
+  keyPrefix: string,
+  logger: Logger,
+  metrics?: Metrics,
+): Promise<Backend> {
   const redis = connectRedis(url);
   const pub = connectRedis(url);
   const sub = new Redis(url, {
@@ -55,6 +62,16 @@ export async function createRedisBackend(url: string, keyPrefix: string, logger:
     autoResendUnfulfilledCommands: true,
   });
   sub.on('error', () => {});
+  if (metrics) {
+    sub.on('smessageBuffer', () => metrics.clusterMessages.inc());
+    for (const client of [redis, pub, sub]) {
+      let connectedBefore = false;
+      client.on('ready', () => {
+        if (connectedBefore) metrics.redisReconnects.inc();
+        connectedBefore = true;
+      });
+    }
+  }
   const store = new RedisStore({ redis, keyPrefix, ownsConnection: true });
 
   let wasReady = false;
@@ -78,7 +95,7 @@ export async function createRedisBackend(url: string, keyPrefix: string, logger:
   logger.info({ keyPrefix }, 'multi-node mode on redis');
   return {
     kind: 'redis',
-    store,
+    store: metrics ? instrumentStore(store, metrics.redisCommand) : store,
     redis,
     keyPrefix,
     adapter: createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix: `${keyPrefix}:io` }),

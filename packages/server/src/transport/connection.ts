@@ -2,8 +2,8 @@ import type { SessionPayload } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { DeviceService, DeviceSession } from '../domain/device-service.js';
-import type { SocketData } from './handshake.js';
 import { trackCalls } from './call-tracker.js';
+import type { SocketData } from './handshake.js';
 import type { RequestRouter } from './request-router.js';
 import { deviceRoom, userRoom } from './rooms.js';
 
