@@ -4,7 +4,7 @@
  * request that fails gets a `request_error` event with the same code.
  */
 export const ErrorCode = {
-  /** The handshake token is missing, invalid or expired. */
+  /** The handshake failed: token missing, invalid or expired, bad `sub`, bad `deviceId`, `iss`/`aud` mismatch. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The payload does not match the event's schema, or the event is unknown. */
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',
