@@ -18,23 +18,47 @@ describe('a call from invite to hang-up on one node', () => {
     expect(invite.ok).toBe(true);
     const { callId } = invite;
     const incoming = await bobPhone.next('call_incoming');
-    expect(incoming).toMatchObject({ callId, from: { userId: 'alice', deviceId: 'phone' }, media: 'audio', sdp: FAKE_SDP, candidates: [] });
+    expect(incoming).toMatchObject({
+      callId,
+      from: { userId: 'alice', deviceId: 'phone' },
+      media: 'audio',
+      sdp: FAKE_SDP,
+      candidates: [],
+    });
     await bobLaptop.next('call_incoming');
 
     expect(await bobLaptop.request('call_ringing', { callId })).toEqual({ ok: true });
     expect(await alice.next('call_ringing')).toEqual({ callId, by: { userId: 'bob', deviceId: 'laptop' } });
 
     expect(await bobPhone.request('call_accept', { callId, sdp: 'answer' })).toEqual({ ok: true });
-    expect(await alice.next('call_accepted')).toEqual({ callId, sdp: 'answer', by: { userId: 'bob', deviceId: 'phone' } });
-    expect(await bobLaptop.next('call_ended')).toEqual({ callId, reason: 'answered_elsewhere', by: { userId: 'bob', deviceId: 'phone' } });
+    expect(await alice.next('call_accepted')).toEqual({
+      callId,
+      sdp: 'answer',
+      by: { userId: 'bob', deviceId: 'phone' },
+    });
+    expect(await bobLaptop.next('call_ended')).toEqual({
+      callId,
+      reason: 'answered_elsewhere',
+      by: { userId: 'bob', deviceId: 'phone' },
+    });
 
     const cand = { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
-    expect(await alice.request('ice_candidate', { callId, candidate: cand, from: { userId: 'mallory' } })).toEqual({ ok: true });
-    expect(await bobPhone.next('ice_candidate')).toEqual({ callId, candidate: cand, from: { userId: 'alice', deviceId: 'phone' } });
+    expect(await alice.request('ice_candidate', { callId, candidate: cand, from: { userId: 'mallory' } })).toEqual({
+      ok: true,
+    });
+    expect(await bobPhone.next('ice_candidate')).toEqual({
+      callId,
+      candidate: cand,
+      from: { userId: 'alice', deviceId: 'phone' },
+    });
     expect((await bobLaptop.request('ice_candidate', { callId, candidate: null })).error.code).toBe('NOT_PARTICIPANT');
 
     expect(await bobPhone.request('call_end', { callId })).toEqual({ ok: true });
-    expect(await alice.next('call_ended')).toEqual({ callId, reason: 'hangup', by: { userId: 'bob', deviceId: 'phone' } });
+    expect(await alice.next('call_ended')).toEqual({
+      callId,
+      reason: 'hangup',
+      by: { userId: 'bob', deviceId: 'phone' },
+    });
     expect((await alice.request('call_end', { callId })).error.code).toBe('INVALID_STATE');
     expect(bobPhone.all('call_ended')).toHaveLength(0);
     for (const c of [alice, bobPhone, bobLaptop]) c.close();

@@ -67,6 +67,21 @@ export class TestClient {
     this.received.length = 0;
   }
 
+  /** Resolves with the reason once the socket is disconnected (at once if it already is). */
+  disconnected(timeoutMs = 5000): Promise<string> {
+    if (!this.socket.connected) return Promise.resolve('already disconnected');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.userId}/${this.deviceId}: still connected after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
+  }
+
   close(): void {
     this.socket.close();
   }
@@ -125,3 +140,45 @@ export function connectError(
 export const FAKE_SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long to wait for events in flight before asserting that one did NOT arrive. */
+export const SETTLE_MS = 150;
+export const settle = (ms = SETTLE_MS) => sleep(ms);
+
+let userSeq = 0;
+/** A user id unique in this process, so tests sharing a node never see each other's users. */
+export function uniqueUser(name: string): string {
+  userSeq += 1;
+  return `${name}-${userSeq}`;
+}
+
+/** Invites and waits until every given callee device received `call_incoming`; resolves with the call id. */
+export async function ringingCall(
+  caller: TestClient,
+  callees: TestClient[],
+  extra: Record<string, unknown> = {},
+): Promise<{ callId: string; expiresAt: number }> {
+  const calleeUserId = callees[0]?.userId;
+  if (calleeUserId === undefined) throw new Error('ringingCall needs a callee device');
+  const res = await caller.request('call_invite', { to: calleeUserId, media: 'audio', sdp: FAKE_SDP, ...extra });
+  if (!res.ok) throw new Error(`invite failed: ${JSON.stringify(res.error)}`);
+  await Promise.all(callees.map((c) => c.next('call_incoming', (p) => p.callId === res.callId)));
+  return { callId: res.callId, expiresAt: res.expiresAt };
+}
+
+/** A call answered by `callees[0]` (the others ring first, then get `answered_elsewhere`). */
+export async function activeCall(caller: TestClient, callees: TestClient[]): Promise<string> {
+  const { callId } = await ringingCall(caller, callees);
+  const res = await callees[0]!.request('call_accept', { callId, sdp: 'answer-sdp' });
+  if (!res.ok) throw new Error(`accept failed: ${JSON.stringify(res.error)}`);
+  await caller.next('call_accepted', (p) => p.callId === callId);
+  await Promise.all(
+    callees.slice(1).map((c) => c.next('call_ended', (p) => p.callId === callId && p.reason === 'answered_elsewhere')),
+  );
+  return callId;
+}
+
+/** Closes every client given. */
+export function closeAll(...clients: (TestClient | undefined)[]): void {
+  for (const c of clients) c?.close();
+}

@@ -14,8 +14,8 @@ export interface HandlerDeps {
 /** Each client event mapped to the domain service that answers it. */
 export function createHandlers({ calls, devices, presence, now }: HandlerDeps): Handlers {
   return {
-    heartbeat: async ({ device }) => {
-      await devices.touch(device);
+    heartbeat: async ({ session }) => {
+      await devices.touch(session);
       return { serverTime: now() };
     },
     presence_subscribe: async ({ socket }, { userIds }) => {
