@@ -55,6 +55,8 @@ export class SwitchboardNode {
   readonly devices: DeviceService;
   readonly maintenance: Maintenance;
   private draining = false;
+  private resyncRunning: Promise<void> | undefined;
+  private resyncQueued: Promise<void> | undefined;
 
   readonly metrics: Metrics;
   private readonly store: Store;
@@ -75,6 +77,7 @@ export class SwitchboardNode {
         isReady: () => !this.draining && (options.isStoreReady?.() ?? true),
         metrics: () => this.metrics.render(),
         ...(devSecret && { signDevToken: (userId: string) => signDevToken(devSecret, userId) }),
+        ...(config.DEV && { demo: true as const }),
       }),
     );
     this.io = new Server(this.httpServer, {
@@ -113,6 +116,7 @@ export class SwitchboardNode {
       presence,
       { nodeId: config.nodeId, presenceTtlMs: config.PRESENCE_TTL_MS, reconnectGraceMs: config.RECONNECT_GRACE_MS },
       now,
+      new SocketNotifier(this.io.local),
     );
     this.maintenance = new Maintenance(
       store,
@@ -225,9 +229,26 @@ export class SwitchboardNode {
    * After the store was unreachable or forgot this node: every local device
    * is registered again (unless it meanwhile connected elsewhere, in which
    * case this stale socket is closed so the device keeps one connection) and
-   * told what it missed. Safe to run twice.
+   * told what it missed. Runs one at a time: Redis' return and the node's
+   * own "forgotten" check fire together, and two overlapping runs would both
+   * read a vanished call before either told the device, telling it twice. A
+   * request made during a run gets one more run after it.
    */
-  async resyncLocalDevices(): Promise<void> {
+  resyncLocalDevices(): Promise<void> {
+    if (!this.resyncRunning) {
+      this.resyncRunning = this.resyncOnce().finally(() => {
+        this.resyncRunning = undefined;
+      });
+      return this.resyncRunning;
+    }
+    this.resyncQueued ??= this.resyncRunning.then(() => {
+      this.resyncQueued = undefined;
+      return this.resyncLocalDevices();
+    });
+    return this.resyncQueued;
+  }
+
+  private async resyncOnce(): Promise<void> {
     for (const socket of this.io.of('/').sockets.values()) {
       if (!socket.connected) continue;
       const session = sessionOf(socket);

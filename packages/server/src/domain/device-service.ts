@@ -1,8 +1,11 @@
 import type { DeviceRef } from '@switchboard/protocol';
-import { isAcceptedDevice, isCallerDevice, type Store } from '../store/store.js';
+import { isAcceptedDevice, isCallerDevice, type Store, type StoredCall } from '../store/store.js';
 import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
 import type { Notifier } from './notifier.js';
 import type { PresenceService } from './presence-service.js';
+
+/** How long a just-placed call's own events may take to reach a device on another node. */
+const RECENT_CALL_MS = 500;
 
 export interface DeviceRules {
   nodeId: string;
@@ -32,6 +35,12 @@ export class DeviceService {
     private readonly presence: PresenceService,
     private readonly rules: DeviceRules,
     private readonly now: () => number = Date.now,
+    /**
+     * Reaches a device on this node without a round trip through Redis:
+     * what a (re)connecting device is told is compared with what already
+     * reached it, and a delivery still in flight would slip past that check.
+     */
+    private readonly local: Notifier = notifier,
   ) {}
 
   async register(session: DeviceSession): Promise<void> {
@@ -72,26 +81,22 @@ export class DeviceService {
     for (const [callId, view] of known) {
       const call = await this.store.getCall(callId);
       if (!call) {
-        this.notifier.emit(to, 'call_ended', { callId, reason: 'disconnected' });
+        this.local.emit(to, 'call_ended', { callId, reason: 'disconnected' });
         continue;
       }
       const answeredElsewhere =
         view.role === 'callee' && call.callee.deviceId !== undefined && !isAcceptedDevice(call, session);
       if (call.state === 'ended') {
-        this.notifier.emit(
-          to,
-          'call_ended',
-          answeredElsewhere ? answeredElsewherePayload(call) : callEndedPayload(call),
-        );
+        this.local.emit(to, 'call_ended', answeredElsewhere ? answeredElsewherePayload(call) : callEndedPayload(call));
       } else if (call.state === 'active' && view.state === 'ringing') {
         if (view.role === 'caller') {
-          this.notifier.emit(to, 'call_accepted', {
+          this.local.emit(to, 'call_accepted', {
             callId,
             ...(call.answer !== undefined && { sdp: call.answer }),
             by: { userId: call.callee.userId, deviceId: call.callee.deviceId! },
           });
         } else if (answeredElsewhere) {
-          this.notifier.emit(to, 'call_ended', answeredElsewherePayload(call));
+          this.local.emit(to, 'call_ended', answeredElsewherePayload(call));
         }
       }
     }
@@ -105,20 +110,31 @@ export class DeviceService {
    */
   async deliverPending(session: DeviceSession, skip: (callId: string) => boolean = () => false): Promise<void> {
     const to = { devices: [session] };
-    for (const call of await this.store.listUserCalls(session.userId)) {
-      if (skip(call.callId)) continue;
+    for (const listed of await this.store.listUserCalls(session.userId)) {
+      let call: StoredCall | null = listed;
+      // A call placed just now is also on its way to the device through its
+      // rooms; give that delivery time to land, so the device hears of the
+      // call once, whichever path wins (then read it again: it may be over).
+      const age = this.now() - listed.createdAt;
+      if (age < RECENT_CALL_MS) {
+        await new Promise((r) => setTimeout(r, RECENT_CALL_MS - age));
+        call = await this.store.getCall(listed.callId);
+      }
+      if (!call || skip(call.callId)) continue;
       if (call.state === 'ringing' && call.callee.userId === session.userId) {
         const candidates = await this.store.getCandidates(call.callId);
-        this.notifier.emit(to, 'call_incoming', callIncomingPayload(call, candidates));
+        // The invite's own broadcast may have reached the device meanwhile.
+        if (skip(call.callId)) continue;
+        this.local.emit(to, 'call_incoming', callIncomingPayload(call, candidates));
       } else if (call.state !== 'ended' && isCallerDevice(call, session)) {
-        this.notifier.emit(to, 'call_resumed', {
+        this.local.emit(to, 'call_resumed', {
           callId: call.callId,
           state: call.state,
           role: 'caller',
           peer: { ...call.callee },
         });
       } else if (call.state === 'active' && isAcceptedDevice(call, session)) {
-        this.notifier.emit(to, 'call_resumed', {
+        this.local.emit(to, 'call_resumed', {
           callId: call.callId,
           state: 'active',
           role: 'callee',

@@ -34,13 +34,47 @@ export async function createStore(config: Config, logger: Logger, metrics?: Metr
 }
 
 /**
- * Three connections: the store's (fail-fast, also used by the rate
- * limiters), and the adapter's publisher and subscriber. The publisher
- * queues nothing while Redis is down: an event published late could ring a
- * phone for a call that ended meanwhile, and the stored state, not
- * delivery, is what devices are reconciled from. The subscriber keeps
- * ioredis' automatic re-subscription, which the sharded adapter relies on
- * after a reconnect.
+ * Makes the adapter's shard subscriptions survive any reconnect. ioredis
+ * restores them itself only when the connection that follows a loss stays up
+ * until its SSUBSCRIBE replies arrive; one that connects and drops at once
+ * (a partition, a proxy) makes it forget them, and with its ready check off
+ * it could even end up "ready" on a closed socket and stop reconnecting. So
+ * every channel the adapter wants is asked for again on each `ready`
+ * (SSUBSCRIBE is idempotent), and the adapter's un-awaited (un)subscribe
+ * promises are caught so an outage never becomes an unhandled rejection.
+ */
+function keepSubscriptions(sub: Redis): void {
+  const wanted = new Set<string>();
+  const ssubscribe = sub.ssubscribe.bind(sub);
+  const sunsubscribe = sub.sunsubscribe.bind(sub);
+  const resubscribe = (channel: string) => ssubscribe(channel).catch(() => 0);
+  // The adapter passes one channel, or an array of them.
+  sub.ssubscribe = ((...args: (string | string[])[]) => {
+    const channels = args.flat();
+    for (const channel of channels) wanted.add(channel);
+    return Promise.all(channels.map(resubscribe)).then(() => wanted.size);
+  }) as Redis['ssubscribe'];
+  sub.sunsubscribe = ((...args: (string | string[])[]) => {
+    const channels = args.flat();
+    for (const channel of channels) wanted.delete(channel);
+    return sunsubscribe(...channels).catch(() => 0);
+  }) as Redis['sunsubscribe'];
+  sub.on('ready', () => {
+    for (const channel of wanted) void resubscribe(channel);
+  });
+}
+
+/**
+ * Two connections: the store's (fail-fast, also used by the rate limiters
+ * and as the adapter's publisher), and the adapter's subscriber. Publishing
+ * on the store's connection means a node that could change the state can
+ * also announce the change: a publisher of its own reconnects on its own
+ * schedule, and a node back from an outage would otherwise commit an accept
+ * or an end while its events to other nodes are still being dropped, leaving
+ * a peer that never hears of it. The publisher queues nothing while Redis is
+ * down: an event published late could ring a phone for a call that ended
+ * meanwhile, and the stored state, not delivery, is what devices are
+ * reconciled from. The subscriber re-subscribes after every reconnect.
  */
 export async function createRedisBackend(
   url: string,
@@ -49,22 +83,20 @@ export async function createRedisBackend(
   metrics?: Metrics,
 ): Promise<Backend> {
   const redis = connectRedis(url);
-  const pub = connectRedis(url);
   const sub = new Redis(url, {
     ...failFastOptions(),
     // A subscription asked for while Redis is down must wait, not fail: a room
     // it missed would never hear its events after recovery.
     enableOfflineQueue: true,
     commandTimeout: undefined,
-    // ioredis' ready check (INFO) fails on a connection that queued an
-    // SSUBSCRIBE before it was up, leaving the subscriber dead.
-    enableReadyCheck: false,
+    maxRetriesPerRequest: null,
     autoResendUnfulfilledCommands: true,
   });
   sub.on('error', () => {});
+  keepSubscriptions(sub);
   if (metrics) {
     sub.on('smessageBuffer', () => metrics.clusterMessages.inc());
-    for (const client of [redis, pub, sub]) {
+    for (const client of [redis, sub]) {
       let connectedBefore = false;
       client.on('ready', () => {
         if (connectedBefore) metrics.redisReconnects.inc();
@@ -74,18 +106,31 @@ export async function createRedisBackend(
   }
   const store = new RedisStore({ redis, keyPrefix, ownsConnection: true });
 
+  // Recovery waits for both connections: a node that resyncs its devices
+  // while its subscriber is still reconnecting would miss, for good, what
+  // other nodes publish in between.
+  const bothReady = () => redis.status === 'ready' && sub.status === 'ready';
   let wasReady = false;
+  let lost = false;
   const recovered: (() => void)[] = [];
-  redis.on('ready', () => {
-    if (wasReady) {
+  const onReady = () => {
+    if (!bothReady()) return;
+    if (lost) {
+      lost = false;
       logger.info('redis reachable again');
       for (const listener of recovered) listener();
     }
     wasReady = true;
-  });
-  redis.on('close', () => {
-    if (wasReady) logger.warn('redis connection lost');
-  });
+  };
+  const onClose = () => {
+    if (!wasReady || lost) return;
+    lost = true;
+    logger.warn('redis connection lost');
+  };
+  for (const client of [redis, sub]) {
+    client.on('ready', onReady);
+    client.on('close', onClose);
+  }
 
   try {
     await store.ready(10_000);
@@ -98,12 +143,11 @@ export async function createRedisBackend(
     store: metrics ? instrumentStore(store, metrics.redisCommand) : store,
     redis,
     keyPrefix,
-    adapter: createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix: `${keyPrefix}:io` }),
-    isStoreReady: () => redis.status === 'ready' && sub.status === 'ready',
+    adapter: createShardedAdapter(redis, sub, { subscriptionMode: 'dynamic', channelPrefix: `${keyPrefix}:io` }),
+    isStoreReady: bothReady,
     onStoreRecovered: (listener) => recovered.push(listener),
     close: async () => {
       await store.close();
-      pub.disconnect();
       sub.disconnect();
     },
   };

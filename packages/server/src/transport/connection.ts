@@ -35,7 +35,7 @@ export function handleConnection(deps: ConnectionDeps) {
     const session = sessionOf(socket);
     const log = logger.child({ userId: session.userId, deviceId: session.deviceId });
     router.attach({ device: { userId: session.userId, deviceId: session.deviceId }, session, socket });
-    trackCalls(socket);
+    const known = trackCalls(socket);
 
     let lastTouch = Date.now();
     socket.conn.on('heartbeat', () => {
@@ -61,7 +61,10 @@ export function handleConnection(deps: ConnectionDeps) {
       socket.emit('session', deps.sessionFor(session.userId, session.deviceId));
       socket.join([userRoom(session.userId), deviceRoom(session)]);
       try {
-        await devices.deliverPending(session);
+        // A call placed while this ran may already have reached the socket
+        // through its rooms (or be its own invite): telling it again would
+        // ring twice or resume a call the device is placing.
+        await devices.deliverPending(session, (callId) => known.has(callId));
       } catch (err) {
         log.warn({ err }, 'could not deliver calls under way');
       }

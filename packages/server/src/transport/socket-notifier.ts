@@ -14,7 +14,8 @@ export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
  * twice.
  */
 export class SocketNotifier implements Notifier {
-  constructor(private readonly io: IoServer) {}
+  /** `io`, or `io.local` for events meant for this node's sockets only (delivered at once, not after a publish). */
+  constructor(private readonly io: Pick<IoServer, 'to' | 'in'> | IoServer['local']) {}
 
   emit<E extends keyof ServerToClientEvents>(
     to: Audience,
