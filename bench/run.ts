@@ -1,0 +1,113 @@
+import os from 'node:os';
+import { MESSAGES_PER_CALL } from './generators/calls.js';
+import { machine } from './lib/machine.js';
+import { killAll, ROOT } from './lib/procs.js';
+import { type BenchRun, printTable, type Ratio, writeResults } from './lib/report.js';
+import type { ScenarioResult } from './lib/results.js';
+import { bareSocketIo, peerjs, runOptions, switchboard } from './lib/targets.js';
+import { runCallSetup } from './scenarios/call-setup.js';
+import { runIdle } from './scenarios/idle.js';
+import { runRelay } from './scenarios/relay.js';
+import { runRingTimeout } from './scenarios/ring-timeout.js';
+
+/**
+ * `npm run bench [-- --quick] [--only=relay,calls,idle,ring] [--target=<name part>] [--dist] [--cpu-prof]`:
+ * every scenario against freshly started servers, the baselines in the same run.
+ */
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+const wants = (s: string) => !only || only.includes(s);
+runOptions.dist = args.includes('--dist');
+runOptions.targetFilter = args.find((a) => a.startsWith('--target='))?.slice(9);
+if (args.includes('--cpu-prof'))
+  runOptions.nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
+
+const M = quick
+  ? {
+      relay: { pairs: 200, stepMs: 1000, ladder: { start: 1000, max: 32_000, refine: 1 }, threeNodes: false },
+      calls: { pairs: 150, stepMs: 1000, ladder: { start: 50, max: 3200, refine: 1 } },
+      idle: { n: 1500, holdMs: 1000 },
+      ring: { stepMs: 2500, probes: 20 },
+    }
+  : {
+      relay: { pairs: 1000, stepMs: 3000, ladder: { start: 500, max: 64_000, refine: 2 }, threeNodes: true },
+      calls: { pairs: 600, stepMs: 3000, ladder: { start: 25, max: 6400, refine: 2 } },
+      idle: { n: 18_000, holdMs: 3000 },
+      ring: { stepMs: 8000, probes: 50 },
+    };
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+const started = new Date();
+const machineAtStart = machine();
+const t0 = performance.now();
+const results: ScenarioResult[] = [];
+process.env.BENCH_NOFILE = String(machine()['ulimit -n']);
+
+console.log(`Switchboard bench (${quick ? 'quick' : 'full'}), ${os.availableParallelism()} cores`);
+if (wants('relay')) results.push(...(await runRelay(M.relay)));
+if (wants('calls')) results.push(...(await runCallSetup(M.calls)));
+if (wants('idle')) {
+  for (const target of [switchboard(1, false), bareSocketIo(1), peerjs()]) {
+    results.push(await runIdle(target, M.idle.n, M.idle.holdMs));
+  }
+}
+if (wants('ring')) {
+  const best = results.find((r) => r.scenario === 'call setup' && r.target === switchboard(1, true).name)?.value;
+  const rate = Math.max(50, Math.round((best ?? 100) * 1.5));
+  results.push(await runRingTimeout(rate, M.ring.stepMs, M.ring.probes));
+}
+
+const find = (scenario: string, target: string) => results.find((r) => r.scenario === scenario && r.target === target);
+const ratios: Ratio[] = [];
+const ratio = (what: string, a?: number, b?: number) => {
+  if (a !== undefined && b) ratios.push({ what, value: a / b });
+};
+const sb1 = find('relay', switchboard(1, false).name)?.value;
+ratio('relay 1 node: Switchboard (memory) / PeerJS server', sb1, find('relay', peerjs().name)?.value);
+ratio('relay 1 node: Switchboard (memory) / bare Socket.IO', sb1, find('relay', bareSocketIo(1).name)?.value);
+const sio2 = find('relay cross-node', bareSocketIo(2).name)?.value;
+ratio(
+  'relay cross-node: Switchboard 2 nodes / bare Socket.IO sharded 2 nodes',
+  find('relay cross-node', switchboard(2, true).name)?.value,
+  sio2,
+);
+for (const n of [2, 3]) {
+  const calls = find('call setup', switchboard(n, true).name)?.value;
+  ratio(
+    `call setup ${n} nodes, messages/s (${MESSAGES_PER_CALL} per call) / bare Socket.IO sharded relay msgs/s`,
+    calls === undefined ? undefined : calls * MESSAGES_PER_CALL,
+    sio2,
+  );
+}
+const calls1 = find('call setup', switchboard(1, true).name)?.value;
+ratio('call setup: 2 nodes / 1 node (Redis)', find('call setup', switchboard(2, true).name)?.value, calls1);
+ratio('call setup: 3 nodes / 1 node (Redis)', find('call setup', switchboard(3, true).name)?.value, calls1);
+ratio('call setup: 1 node Redis / 1 node memory', calls1, find('call setup', switchboard(1, false).name)?.value);
+const idleSb = find('idle', switchboard(1, false).name)?.value;
+ratio('idle memory per connection: Switchboard / bare Socket.IO', idleSb, find('idle', bareSocketIo(1).name)?.value);
+ratio('idle memory per connection: Switchboard / PeerJS server', idleSb, find('idle', peerjs().name)?.value);
+
+const run: BenchRun = {
+  mode: quick ? 'quick' : 'full',
+  startedAt: started.toISOString(),
+  durationS: (performance.now() - t0) / 1000,
+  machine: { ...machineAtStart, loadavgAtEnd: os.loadavg()[0]!.toFixed(2) },
+  command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+  results,
+  ratios,
+};
+console.log('');
+printTable(run);
+const files = writeResults(run, `${ROOT}bench/results`);
+console.log(`\nWrote ${files.join(', ')} in ${run.durationS.toFixed(0)} s`);
