@@ -127,11 +127,7 @@ describe('disconnect grace', () => {
     c.close();
   });
 
-  // server fix pending: a device that reconnects (within the grace) after one of its calls ended meanwhile is
-  // told nothing, though the contract says it is "brought up to date from the stored state, never left ringing
-  // for a call that ended". deliverPending (device-service.ts) only looks at live calls, and the store keeps no
-  // per-user (or per-device) list of recently ended calls to look at.
-  it.skip('a device back within the grace hears of a call that ended while it was away', async () => {
+  it('a device back within the grace hears of a call that ended while it was away', async () => {
     const c = await cast(node.url);
     const { callId } = await ringingCall(c.alice, [c.bobPhone, c.bobLaptop]);
     c.alice.close();

@@ -169,7 +169,7 @@ describe('payload validation', () => {
     const big = await connect(node.url, uniqueUser('big'));
     const reason = big.disconnected();
     (big.socket as unknown as { emit: (e: string, p: unknown) => void }).emit('heartbeat', {
-      pad: 'x'.repeat(300 * 1024),
+      pad: 'x'.repeat(1024 * 1024),
     });
     expect(await reason).toBeTypeOf('string');
     expect((await client.request('heartbeat', {})).ok).toBe(true);

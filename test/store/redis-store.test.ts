@@ -20,8 +20,8 @@ describe.skipIf(!redisServerAvailable)('RedisStore', () => {
   });
 
   // One server for the contract; each store gets its own key prefix instead of a FLUSHALL.
-  storeContract('redis', async () => {
-    const store = createRedisStore({ url: server.url, keyPrefix: uniquePrefix() });
+  storeContract('redis', async (options) => {
+    const store = createRedisStore({ url: server.url, keyPrefix: uniquePrefix(), ...options });
     await store.ready();
     return { store, cleanup: () => store.close() };
   });

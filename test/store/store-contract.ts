@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { createCallContract, transitionContract } from './contract/calls.js';
 import { deviceContract, nodeContract } from './contract/devices.js';
 import type { StoreFactory } from './contract/fixtures.js';
+import { historyContract } from './contract/history.js';
 import { propertyContract } from './contract/properties.js';
 import { workerContract } from './contract/workers.js';
 
@@ -20,6 +21,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     createCallContract(factory);
     transitionContract(factory);
     workerContract(factory);
+    historyContract(factory);
     propertyContract(factory);
   });
 }

@@ -13,6 +13,8 @@ export interface NodeProcess {
   proc: ChildProcess;
   /** Every log line the node printed, parsed. */
   logs: Record<string, unknown>[];
+  /** Everything the node wrote to stderr so far (crashes, warnings from Node itself). */
+  stderr(): string;
   /** SIGKILL: the node dies without a word, as on a crash. */
   kill(): Promise<void>;
   /** SIGTERM: the node drains and exits; resolves with its exit code. */
@@ -60,6 +62,7 @@ export async function startNodeProcess(nodeId: string, env: Record<string, strin
     port: 0,
     proc,
     logs,
+    stderr: () => stderr,
     exited: false,
     kill: async () => {
       if (node.exited) return;

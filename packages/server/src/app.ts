@@ -12,10 +12,14 @@ import { DeviceService } from './domain/device-service.js';
 import { Maintenance } from './domain/maintenance.js';
 import { PresenceService } from './domain/presence-service.js';
 import { createHttpHandler } from './http/http-routes.js';
+import { callObserver } from './metrics/call-observer.js';
 import { type LocalView, Metrics } from './metrics/metrics.js';
+import { WebhookPush } from './push/webhook.js';
 import { RateLimits } from './ratelimit/rate-limits.js';
 import { iceServersFor } from './session/ice-servers.js';
 import type { Store } from './store/store.js';
+import { AbuseGuard } from './transport/abuse-guard.js';
+import { admission, MAX_HTTP_BUFFER } from './transport/admission.js';
 import { knownCalls, noteRequest } from './transport/call-tracker.js';
 import { handleConnection, sessionOf } from './transport/connection.js';
 import { createHandlers } from './transport/handlers.js';
@@ -38,11 +42,6 @@ export interface NodeOptions {
   now?: () => number;
 }
 
-/**
- * The contract's sizes plus room for JSON escaping of an SDP's line breaks;
- * anything larger is cut off by Engine.IO before it is parsed.
- */
-const MAX_HTTP_BUFFER = 200 * 1024;
 const TICK_MS = 250;
 const clientEvents = new Set<string>(clientEventNames);
 const isClientEvent = (event: string) => clientEvents.has(event);
@@ -61,6 +60,8 @@ export class SwitchboardNode {
   readonly metrics: Metrics;
   private readonly store: Store;
   private readonly logger: Logger;
+  /** The push webhook client, when `PUSH_WEBHOOK_URL` is set. */
+  private readonly push: WebhookPush | undefined;
 
   constructor(options: NodeOptions) {
     const { config, store, logger } = options;
@@ -84,6 +85,12 @@ export class SwitchboardNode {
       path: '/socket.io',
       serveClient: false,
       maxHttpBufferSize: MAX_HTTP_BUFFER,
+      // While draining, and for pages from origins not allowed: HTTP 403 before any session.
+      allowRequest: admission({
+        corsOrigins: config.CORS_ORIGINS,
+        trustProxy: config.TRUST_PROXY,
+        isDraining: () => this.draining,
+      }),
       // Pongs refresh presence, so they must come well within its TTL.
       pingInterval: Math.min(25_000, Math.floor(config.PRESENCE_TTL_MS / 2)),
       pingTimeout: 20_000,
@@ -93,6 +100,10 @@ export class SwitchboardNode {
 
     const notifier = new SocketNotifier(this.io);
     const presence = new PresenceService(store, notifier);
+    const push = config.PUSH_WEBHOOK_URL
+      ? new WebhookPush({ url: config.PUSH_WEBHOOK_URL, secret: config.PUSH_WEBHOOK_SECRET ?? '', logger, now })
+      : undefined;
+    this.push = push;
     this.calls = new CallService(
       store,
       notifier,
@@ -101,14 +112,11 @@ export class SwitchboardNode {
         ringTimeoutMs: config.RING_TIMEOUT_MS,
         maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
         endedRetentionMs: config.ENDED_CALL_RETENTION_MS,
-        ringOffline: false,
+        ringOffline: push !== undefined,
       },
       now,
-      {
-        onCreated: () => this.metrics.callsStarted.inc(),
-        onAccepted: (call) => this.metrics.callSetup.observe(((call.answeredAt ?? now()) - call.createdAt) / 1000),
-        onEnded: (call) => this.metrics.callsEnded.inc({ reason: call.endReason ?? 'unknown' }),
-      },
+      callObserver(this.metrics, logger, now),
+      push,
     );
     this.devices = new DeviceService(
       store,
@@ -139,11 +147,21 @@ export class SwitchboardNode {
     const limits = new RateLimits(config, options.redis, options.keyPrefix, (limit) =>
       this.metrics.rateLimited.inc({ limit }),
     );
+    const abuse = new AbuseGuard(
+      { maxStrikes: config.ABUSE_MAX_STRIKES, windowMs: config.ABUSE_WINDOW_MS },
+      (socket, kind, strikes) => {
+        this.metrics.abuseDisconnects.inc();
+        const { userId, deviceId } = sessionOf(socket);
+        logger.warn({ userId, deviceId, last: kind, strikes }, 'socket disconnected for abuse');
+      },
+    );
     const router = new RequestRouter(
       createHandlers({ calls: this.calls, devices: this.devices, presence, now }),
       limits,
       logger,
       {
+        onInvalid: ({ socket }) => abuse.strike(socket, 'invalid'),
+        onRateLimited: ({ socket }) => abuse.strike(socket, 'rate_limited'),
         onSucceeded: ({ socket }, event, callId) => {
           noteRequest(socket, event, callId);
           if (event === 'sdp_offer' || event === 'sdp_answer' || event === 'ice_candidate') {
@@ -199,7 +217,7 @@ export class SwitchboardNode {
     if (this.draining) return;
     this.draining = true;
     this.maintenance.stop();
-    this.httpServer.close();
+    // Still listening, so /readyz answers 503; new Socket.IO connections are refused (see `admission`).
     this.io.local.emit('server_draining', {});
     // Give the draining notice a moment to leave before the transports close.
     await new Promise((r) => setTimeout(r, 100));
@@ -208,7 +226,11 @@ export class SwitchboardNode {
 
   async close(): Promise<void> {
     this.maintenance.stop();
+    this.push?.close();
+    // A request still in flight (a scrape, a health check) may hold the close up for a second at most.
+    const force = setTimeout(() => this.httpServer.closeAllConnections(), 1000);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    clearTimeout(force);
   }
 
   private localView(): LocalView {

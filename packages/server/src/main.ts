@@ -18,6 +18,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL, config.nodeId);
+  // A fault nothing caught is a bug: say so in the logs (where alerts look), then die as Node would.
+  for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
+    process.on(event, (err: unknown) => {
+      logger.fatal({ err }, event === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception');
+      process.exit(1);
+    });
+  }
   if (config.DEV) {
     logger.warn(
       '*** DEV MODE: tokens are signed with a fixed, public secret and POST /dev/token hands them to anyone. Never expose this node. ***',
@@ -34,7 +41,8 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'draining');
+    const startedAt = Date.now();
+    logger.info({ signal, sockets: node.io.of('/').sockets.size }, 'draining');
     const deadline = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
@@ -43,7 +51,7 @@ async function main(): Promise<void> {
     await node.drain();
     await node.close();
     await backend.close();
-    logger.info('stopped');
+    logger.info({ tookMs: Date.now() - startedAt }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

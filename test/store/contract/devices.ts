@@ -133,7 +133,11 @@ export function deviceContract(factory: StoreFactory): void {
         { userId: alice.phone.userId, status: 'offline', lastSeen: T0 + 200, inCall: false },
       ]);
       expect(await store().listDevices(alice.phone.userId)).toEqual([]);
-      expect(await register(store(), alice.phone, { now: T0 + 300 })).toEqual({ cameOnline: true });
+      // Back within its grace: the registration reports when that grace would have ended.
+      expect(await register(store(), alice.phone, { now: T0 + 300 })).toEqual({
+        cameOnline: true,
+        graceEndsAt: T0 + 100 + GRACE,
+      });
       expect(await store().getPresence([alice.phone.userId])).toEqual([
         { userId: alice.phone.userId, status: 'online', inCall: false },
       ]);

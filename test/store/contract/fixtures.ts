@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceRef } from '@switchboard/protocol';
 import { afterEach, beforeEach } from 'vitest';
-import type { CreateCallInput, CreateCallResult, Store, StoredCall } from '../../../packages/server/src/store/store.js';
+import type {
+  CreateCallInput,
+  CreateCallResult,
+  Store,
+  StoredCall,
+  StoreOptions,
+} from '../../../packages/server/src/store/store.js';
 
-export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+/** Makes a fresh, empty store; `options` are the store-wide settings (the history cap). */
+export type StoreFactory = (options?: StoreOptions) => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
 /** A fixed epoch: the stores never read the clock for state, so tests pass time in. */
 export const T0 = 1_700_000_000_000;

@@ -63,6 +63,17 @@ const envSchema = z.object({
   RATE_LIMIT_REQUESTS_PER_10S: int(50),
   RATE_LIMIT_CONNECTIONS_PER_10S: int(30),
   SHUTDOWN_TIMEOUT_MS: int(8_000, 100),
+  ABUSE_MAX_STRIKES: int(300),
+  ABUSE_WINDOW_MS: int(10_000, 100),
+  HISTORY_MAX_PER_USER: int(200, 1).pipe(z.number().max(10_000)),
+  PUSH_WEBHOOK_URL: optional.pipe(
+    z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+      .optional(),
+  ),
+  PUSH_WEBHOOK_SECRET: optional,
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -94,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     throw new ConfigError(
       'no way to verify tokens: set JWT_SECRET (HS256), JWT_PUBLIC_KEY (PEM, RS256/ES256) or JWKS_URL, or start in dev mode with --dev or DEV=1',
     );
+  }
+  if (values.PUSH_WEBHOOK_URL && !values.PUSH_WEBHOOK_SECRET) {
+    throw new ConfigError('PUSH_WEBHOOK_URL is set but PUSH_WEBHOOK_SECRET is not: push notices cannot be signed');
   }
   if (values.TURN_URLS.length > 0 && !values.TURN_SECRET) {
     throw new ConfigError('TURN_URLS is set but TURN_SECRET is not: TURN credentials cannot be minted');

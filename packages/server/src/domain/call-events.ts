@@ -1,5 +1,5 @@
 import type { CallEndedPayload, CallIncomingPayload, IceCandidate } from '@switchboard/protocol';
-import type { StoredCall } from '../store/store.js';
+import type { HistoryRecord, StoredCall } from '../store/store.js';
 
 /** `call_incoming` for a stored call, whether it rings now or for a device that joins late. */
 export function callIncomingPayload(call: StoredCall, candidates: IceCandidate[]): CallIncomingPayload {
@@ -20,6 +20,13 @@ export function callEndedPayload(call: StoredCall): CallEndedPayload {
   const reason = call.endReason ?? 'disconnected';
   const payload: CallEndedPayload = { callId: call.callId, reason };
   if (call.endedBy && reason !== 'timeout' && reason !== 'disconnected') payload.by = call.endedBy;
+  return payload;
+}
+
+/** `call_ended` rebuilt from a history record, for a device that was away when the call ended. */
+export function recordEndedPayload(record: HistoryRecord): CallEndedPayload {
+  const payload: CallEndedPayload = { callId: record.callId, reason: record.reason };
+  if (record.endedBy && record.reason !== 'timeout' && record.reason !== 'disconnected') payload.by = record.endedBy;
   return payload;
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type CallHistoryEntry,
   type DeviceRef,
   type EndReason,
   Limits,
@@ -12,6 +13,7 @@ import { isCalleeDevice, isMediaParticipant, mayEnd, otherParticipant } from './
 import { DomainError } from './domain-error.js';
 import type { Notifier } from './notifier.js';
 import type { PresenceService } from './presence-service.js';
+import type { PushPort } from './push.js';
 
 export interface CallRules {
   ringTimeoutMs: number;
@@ -22,9 +24,17 @@ export interface CallRules {
   ringOffline: boolean;
 }
 
+/** A user's call history as the contract shows it: newest first, paged by `endedAt`. */
+export interface HistoryRequest {
+  limit?: number;
+  before?: number;
+}
+
 /** Hooks for observers (metrics, push); the call rules do not depend on them. */
 export interface CallObserver {
   onCreated?(call: StoredCall): void;
+  /** The first callee device rang (`by`); repeats are not reported. */
+  onRinging?(call: StoredCall, by: DeviceRef): void;
   onAccepted?(call: StoredCall): void;
   onEnded?(call: StoredCall): void;
 }
@@ -43,6 +53,8 @@ export class CallService {
     private readonly rules: CallRules,
     private readonly now: () => number = Date.now,
     private readonly observer: CallObserver = {},
+    /** Wakes offline callees; without it a call never rings a user with no device. */
+    private readonly push?: PushPort,
   ) {}
 
   async invite(sender: DeviceRef, req: RequestPayload<'call_invite'>): Promise<{ callId: string; expiresAt: number }> {
@@ -64,6 +76,7 @@ export class CallService {
     const { call } = result;
     if (result.created) {
       this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', callIncomingPayload(call, []));
+      if (call.pushed) this.pushInvite(call);
       this.observer.onCreated?.(call);
       await this.presence.announce(result.inCallChanged);
     }
@@ -76,6 +89,7 @@ export class CallService {
     const call = this.orInvalidState(result);
     if (result.ok && result.first) {
       this.notifier.emit({ devices: [call.caller] }, 'call_ringing', { callId, by: sender });
+      this.observer.onRinging?.(call, sender);
     }
   }
 
@@ -88,6 +102,7 @@ export class CallService {
       by: sender,
     });
     this.notifier.emit({ users: [call.callee.userId], except: sender }, 'call_ended', answeredElsewherePayload(call));
+    if (call.pushed) this.push?.callEnded({ type: 'call_ended', callId, to: call.callee.userId, reason: 'answered' });
     this.observer.onAccepted?.(call);
   }
 
@@ -157,8 +172,46 @@ export class CallService {
       ? { devices: [call.caller, answeredBy] }
       : { devices: [call.caller], users: [call.callee.userId] };
     this.notifier.emit({ ...audience, ...(causedBy && { except: causedBy }) }, 'call_ended', payload);
+    // A pushed call that ends without an answer stops ringing now: the app clears its notification.
+    if (call.pushed && call.answeredAt === undefined) {
+      this.push?.callEnded({ type: 'call_ended', callId: call.callId, to: call.callee.userId, reason: payload.reason });
+    }
     this.observer.onEnded?.(call);
     await this.presence.announce(inCallChanged);
+  }
+
+  /** The asking user's own ended calls, newest `endedAt` first. */
+  async history(userId: string, { limit, before }: HistoryRequest): Promise<CallHistoryEntry[]> {
+    const records = await this.store.getHistory(userId, {
+      limit: limit ?? Limits.historyDefault,
+      ...(before !== undefined && { before }),
+    });
+    // Only the contract's fields: the device ids kept for reconnects stay inside.
+    return records.map((r) => ({
+      callId: r.callId,
+      direction: r.direction,
+      peer: { userId: r.peer.userId },
+      media: r.media,
+      createdAt: r.createdAt,
+      ...(r.answeredAt !== undefined && { answeredAt: r.answeredAt }),
+      endedAt: r.endedAt,
+      durationMs: r.durationMs,
+      reason: r.reason,
+    }));
+  }
+
+  private pushInvite(call: StoredCall): void {
+    this.push?.callInvite(
+      {
+        type: 'call_invite',
+        callId: call.callId,
+        from: { userId: call.caller.userId, deviceId: call.caller.deviceId },
+        to: call.callee.userId,
+        media: call.media,
+        expiresAt: call.expiresAt,
+      },
+      async () => (await this.store.getCall(call.callId))?.state === 'ringing',
+    );
   }
 
   private async finish(callId: string, from: StoredCall['state'][], reason: EndReason, by: DeviceRef) {

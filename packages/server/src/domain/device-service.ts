@@ -1,6 +1,6 @@
-import type { DeviceRef } from '@switchboard/protocol';
-import { isAcceptedDevice, isCallerDevice, type Store, type StoredCall } from '../store/store.js';
-import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
+import { type CallEndedPayload, type DeviceRef, Limits } from '@switchboard/protocol';
+import { type HistoryRecord, isAcceptedDevice, isCallerDevice, type Store, type StoredCall } from '../store/store.js';
+import { answeredElsewherePayload, callEndedPayload, callIncomingPayload, recordEndedPayload } from './call-events.js';
 import type { Notifier } from './notifier.js';
 import type { PresenceService } from './presence-service.js';
 
@@ -43,7 +43,13 @@ export class DeviceService {
     private readonly local: Notifier = notifier,
   ) {}
 
-  async register(session: DeviceSession): Promise<void> {
+  /**
+   * Registers the device. `leftAt` is when it left, when it comes back
+   * within its disconnect grace (which this registration cancels): pass it
+   * to {@link deliverPending} so the device hears of the calls that ended
+   * while it was away.
+   */
+  async register(session: DeviceSession): Promise<{ leftAt?: number }> {
     const result = await this.store.registerDevice({
       ...session,
       nodeId: this.rules.nodeId,
@@ -52,6 +58,7 @@ export class DeviceService {
     });
     if (result.replaced) this.notifier.disconnectSocket(result.replaced.socketId);
     if (result.cameOnline) await this.presence.announce([session.userId]);
+    return result.graceEndsAt === undefined ? {} : { leftAt: result.graceEndsAt - this.rules.reconnectGraceMs };
   }
 
   async unregister(session: DeviceSession): Promise<void> {
@@ -106,10 +113,19 @@ export class DeviceService {
   /**
    * Calls a newly connected device must hear of: every call ringing for its
    * user (`call_incoming`, with the caller's candidates so far), and every
-   * call in which this very device is a participant (`call_resumed`).
+   * call in which this very device is a participant (`call_resumed`). A
+   * device back from an absence that began at `leftAt` also hears of the
+   * calls it was in that ended meanwhile (`call_ended`), and of a call
+   * ringing on it that another device of its user answered meanwhile
+   * (`call_ended` `answered_elsewhere`).
    */
-  async deliverPending(session: DeviceSession, skip: (callId: string) => boolean = () => false): Promise<void> {
+  async deliverPending(
+    session: DeviceSession,
+    skip: (callId: string) => boolean = () => false,
+    leftAt?: number,
+  ): Promise<void> {
     const to = { devices: [session] };
+    if (leftAt !== undefined) await this.deliverMissedEnds(session, leftAt, skip);
     for (const listed of await this.store.listUserCalls(session.userId)) {
       let call: StoredCall | null = listed;
       // A call placed just now is also on its way to the device through its
@@ -140,7 +156,60 @@ export class DeviceService {
           role: 'callee',
           peer: { ...call.caller },
         });
+      } else if (
+        leftAt !== undefined &&
+        call.state === 'active' &&
+        call.callee.userId === session.userId &&
+        !isCallerDevice(call, session) &&
+        call.createdAt <= leftAt &&
+        (call.answeredAt ?? 0) >= leftAt
+      ) {
+        // It rang here before the device left, and another device took it meanwhile.
+        this.local.emit(to, 'call_ended', answeredElsewherePayload(call));
       }
     }
   }
+
+  /** `call_ended` for each call this device was in that ended at or after `leftAt`, oldest first. */
+  private async deliverMissedEnds(
+    session: DeviceSession,
+    leftAt: number,
+    skip: (callId: string) => boolean,
+  ): Promise<void> {
+    const records = await this.store.getHistory(session.userId, { limit: Limits.historyMax });
+    const missed = records
+      .filter((r) => r.endedAt >= leftAt)
+      .flatMap((r) => {
+        const payload = missedEnd(r, session, leftAt);
+        return payload ? [{ payload, endedAt: r.endedAt }] : [];
+      })
+      .reverse();
+    if (missed.length === 0) return;
+    // An end this recent may still be on its way through the rooms the socket
+    // just joined; let it land, so the device hears of it once.
+    const age = this.now() - Math.max(...missed.map((m) => m.endedAt));
+    if (age < RECENT_CALL_MS) await new Promise((r) => setTimeout(r, RECENT_CALL_MS - age));
+    for (const { payload } of missed) {
+      if (!skip(payload.callId)) this.local.emit({ devices: [session] }, 'call_ended', payload);
+    }
+  }
+}
+
+/**
+ * What a device away since `leftAt` missed of one ended call of its user:
+ * the end itself when it was the calling device, the callee device that
+ * accepted, or (never answered) a callee device it rang on; or
+ * `answered_elsewhere` when another device of its user accepted it while
+ * it was away. Nothing for calls it never heard of.
+ */
+function missedEnd(record: HistoryRecord, device: DeviceRef, leftAt: number): CallEndedPayload | undefined {
+  if (record.deviceId === device.deviceId) return recordEndedPayload(record);
+  if (record.direction === 'outgoing' || record.createdAt > leftAt) return undefined;
+  if (record.deviceId === undefined) return recordEndedPayload(record);
+  if ((record.answeredAt ?? 0) < leftAt) return undefined;
+  return {
+    callId: record.callId,
+    reason: 'answered_elsewhere',
+    by: { userId: device.userId, deviceId: record.deviceId },
+  };
 }

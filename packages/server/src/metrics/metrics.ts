@@ -63,6 +63,11 @@ export class Metrics {
     help: 'Times a Redis connection of this node was re-established',
     registers: [this.registry],
   });
+  readonly abuseDisconnects = new Counter({
+    name: 'switchboard_abuse_disconnects_total',
+    help: 'Sockets disconnected for sending too many invalid or rate-limited requests',
+    registers: [this.registry],
+  });
   readonly clusterMessages = new Counter({
     name: 'switchboard_cluster_messages_received_total',
     help: 'Messages this node received from the Socket.IO Redis adapter',

@@ -27,10 +27,10 @@ export interface Backend {
 export async function createStore(config: Config, logger: Logger, metrics?: Metrics): Promise<Backend> {
   if (!config.REDIS_URL) {
     logger.info('no REDIS_URL: single-node mode with the in-memory store');
-    const store = new MemoryStore();
+    const store = new MemoryStore({ historyMaxPerUser: config.HISTORY_MAX_PER_USER });
     return { kind: 'memory', store, close: () => store.close() };
   }
-  return createRedisBackend(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger, metrics);
+  return createRedisBackend(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger, metrics, config.HISTORY_MAX_PER_USER);
 }
 
 /**
@@ -81,6 +81,7 @@ export async function createRedisBackend(
   keyPrefix: string,
   logger: Logger,
   metrics?: Metrics,
+  historyMaxPerUser?: number,
 ): Promise<Backend> {
   const redis = connectRedis(url);
   const sub = new Redis(url, {
@@ -104,7 +105,12 @@ export async function createRedisBackend(
       });
     }
   }
-  const store = new RedisStore({ redis, keyPrefix, ownsConnection: true });
+  const store = new RedisStore({
+    redis,
+    keyPrefix,
+    ownsConnection: true,
+    ...(historyMaxPerUser !== undefined && { historyMaxPerUser }),
+  });
 
   // Recovery waits for both connections: a node that resyncs its devices
   // while its subscriber is still reconnecting would miss, for good, what

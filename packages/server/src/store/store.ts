@@ -1,4 +1,12 @@
-import type { CallState, DeviceRef, EndReason, IceCandidate, Media, Presence } from '@switchboard/protocol';
+import type {
+  CallHistoryEntry,
+  CallState,
+  DeviceRef,
+  EndReason,
+  IceCandidate,
+  Media,
+  Presence,
+} from '@switchboard/protocol';
 
 /**
  * The state Switchboard keeps: devices, presence, calls, per-user live-call
@@ -37,9 +45,11 @@ export interface Store {
 
   /**
    * Registers (or replaces) a device, live until `now + ttlMs`. Clears any
-   * pending disconnect grace of that device (it is back). `replaced` is the
-   * previous registration of the same device when its socket differs.
-   * `cameOnline` is true when the user had no device before.
+   * pending disconnect grace of that device (it is back) and reports when
+   * that grace would have ended (`graceEndsAt`), which tells when the device
+   * left. `replaced` is the previous registration of the same device when
+   * its socket differs. `cameOnline` is true when the user had no device
+   * before.
    */
   registerDevice(input: RegisterDeviceInput): Promise<RegisterDeviceResult>;
 
@@ -77,7 +87,9 @@ export interface Store {
    * - the callee has no device and `allowOffline` is false: `USER_OFFLINE`;
    * - the callee's live calls >= `maxConcurrent`: `BUSY`;
    * - else the call is stored ringing, added to both users' live sets and to
-   *   the ring deadlines at `expiresAt`.
+   *   the ring deadlines at `expiresAt`; `pushed` is set on it when the
+   *   callee had no device (it rings through the push webhook), so whichever
+   *   node ends it knows to send the push `call_ended` notice.
    */
   createCall(input: CreateCallInput): Promise<CreateCallResult>;
 
@@ -103,7 +115,10 @@ export interface Store {
    * Ends a call whose state is one of `from`: records reason, `by` and
    * `endedAt`, removes it from both users' live sets and the deadlines, keeps
    * the record `retainMs`. `inCallChanged` lists the users whose last live
-   * call this was.
+   * call this was. In the same atomic step, one {@link HistoryRecord} is
+   * added to each of the two users' histories (as the worker claims below
+   * also do), each history trimmed to the store's `historyMaxPerUser`
+   * newest records.
    */
   endCall(input: EndCallInput): Promise<EndCallResult>;
 
@@ -119,6 +134,14 @@ export interface Store {
 
   /** The user's live (ringing or active) calls. */
   listUserCalls(userId: string): Promise<StoredCall[]>;
+
+  /**
+   * The user's own ended calls, newest `endedAt` first (records with the
+   * same `endedAt`: greater callId first), at most `limit`, only those with
+   * `endedAt < before` when `before` is given. At most `historyMaxPerUser`
+   * records are kept per user; older ones are dropped as new ones come.
+   */
+  getHistory(userId: string, query: HistoryQuery): Promise<HistoryRecord[]>;
 
   /** Releases connections and timers. */
   close(): Promise<void>;
@@ -139,6 +162,8 @@ export interface RegisterDeviceInput extends DeviceRef {
 export interface RegisterDeviceResult {
   replaced?: DeviceRecord;
   cameOnline: boolean;
+  /** The end of the disconnect grace this registration cancelled (the device was away); absent when none was pending. */
+  graceEndsAt?: number;
 }
 
 export interface UnregisterDeviceInput extends DeviceRef {
@@ -174,6 +199,8 @@ export interface StoredCall {
   endedAt?: number;
   endReason?: EndReason;
   endedBy?: DeviceRef;
+  /** Created while the callee had no device: it rings through the push webhook. */
+  pushed?: boolean;
 }
 
 export interface CreateCallInput {
@@ -210,6 +237,31 @@ export interface EndCallInput {
 export type EndCallResult =
   | (TransitionResult & { ok: false })
   | { ok: true; call: StoredCall; inCallChanged: string[] };
+
+export interface HistoryQuery {
+  limit: number;
+  /** Only records whose `endedAt` is strictly less. */
+  before?: number;
+}
+
+/**
+ * One ended call as one of its users sees it: the contract's history entry,
+ * plus internal fields (never sent) that tell a device coming back which
+ * ended calls it was in.
+ */
+export interface HistoryRecord extends CallHistoryEntry {
+  /** This user's device in the call: the calling device (outgoing), or the callee device that accepted (incoming). */
+  deviceId?: string;
+  /** The device whose request ended the call. */
+  endedBy?: DeviceRef;
+}
+
+/** Store-wide settings fixed at construction. */
+export interface StoreOptions {
+  /** History records kept per user (the newest). Default {@link DEFAULT_HISTORY_MAX_PER_USER}. */
+  historyMaxPerUser?: number;
+}
+export const DEFAULT_HISTORY_MAX_PER_USER = 200;
 
 /** A call a worker ended, with the users whose last live call it was. */
 export interface EndedCall {

@@ -3,6 +3,17 @@ import type { Socket } from 'socket.io';
 import type { KnownCall } from '../domain/device-service.js';
 
 const trackers = new WeakMap<Socket, Map<string, KnownCall>>();
+/** Per socket, the calls it was told ended (or ended itself), newest last, at most {@link ENDED_KEPT}. */
+const endedCalls = new WeakMap<Socket, Set<string>>();
+const ENDED_KEPT = 64;
+
+function noteEnded(socket: Socket, callId: string): void {
+  const ended = endedCalls.get(socket);
+  if (!ended) return;
+  ended.delete(callId);
+  ended.add(callId);
+  if (ended.size > ENDED_KEPT) ended.delete(ended.values().next().value as string);
+}
 
 /**
  * What one socket has been told about its calls, read off the events that
@@ -12,6 +23,7 @@ const trackers = new WeakMap<Socket, Map<string, KnownCall>>();
 export function trackCalls(socket: Socket): Map<string, KnownCall> {
   const known = new Map<string, KnownCall>();
   trackers.set(socket, known);
+  endedCalls.set(socket, new Set());
   socket.onAnyOutgoing((event: string, payload: { callId?: string; role?: 'caller' | 'callee'; state?: string }) => {
     const callId = payload?.callId;
     if (typeof callId !== 'string') return;
@@ -19,9 +31,20 @@ export function trackCalls(socket: Socket): Map<string, KnownCall> {
     else if (event === 'call_resumed' && payload.role && (payload.state === 'ringing' || payload.state === 'active')) {
       known.set(callId, { role: payload.role, state: payload.state });
     } else if (event === 'call_accepted') known.set(callId, { role: 'caller', state: 'active' });
-    else if (event === 'call_ended') known.delete(callId);
+    else if (event === 'call_ended') {
+      known.delete(callId);
+      noteEnded(socket, callId);
+    }
   });
   return known;
+}
+
+/**
+ * Whether the socket already heard of the call: it knows it as live, or was
+ * told it ended (so it must never be rung for it again).
+ */
+export function knowsOf(socket: Socket, callId: string): boolean {
+  return trackers.get(socket)?.has(callId) === true || endedCalls.get(socket)?.has(callId) === true;
 }
 
 export function knownCalls(socket: Socket): Map<string, KnownCall> {
@@ -34,5 +57,8 @@ export function noteRequest(socket: Socket, event: ClientEventName, callId: stri
   if (!known || callId === undefined) return;
   if (event === 'call_invite') known.set(callId, { role: 'caller', state: 'ringing' });
   else if (event === 'call_accept') known.set(callId, { role: 'callee', state: 'active' });
-  else if (event === 'call_reject' || event === 'call_cancel' || event === 'call_end') known.delete(callId);
+  else if (event === 'call_reject' || event === 'call_cancel' || event === 'call_end') {
+    known.delete(callId);
+    noteEnded(socket, callId);
+  }
 }

@@ -2,7 +2,7 @@ import type { SessionPayload } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { DeviceService, DeviceSession } from '../domain/device-service.js';
-import { trackCalls } from './call-tracker.js';
+import { knowsOf, trackCalls } from './call-tracker.js';
 import type { SocketData } from './handshake.js';
 import type { RequestRouter } from './request-router.js';
 import { deviceRoom, userRoom } from './rooms.js';
@@ -35,7 +35,7 @@ export function handleConnection(deps: ConnectionDeps) {
     const session = sessionOf(socket);
     const log = logger.child({ userId: session.userId, deviceId: session.deviceId });
     router.attach({ device: { userId: session.userId, deviceId: session.deviceId }, session, socket });
-    const known = trackCalls(socket);
+    trackCalls(socket);
 
     let lastTouch = Date.now();
     socket.conn.on('heartbeat', () => {
@@ -51,8 +51,9 @@ export function handleConnection(deps: ConnectionDeps) {
     });
 
     void (async () => {
+      let leftAt: number | undefined;
       try {
-        await devices.register(session);
+        ({ leftAt } = await devices.register(session));
       } catch (err) {
         // Still serve the socket: the node re-registers its sockets when the store is back.
         log.warn({ err }, 'device registration failed');
@@ -63,8 +64,9 @@ export function handleConnection(deps: ConnectionDeps) {
       try {
         // A call placed while this ran may already have reached the socket
         // through its rooms (or be its own invite): telling it again would
-        // ring twice or resume a call the device is placing.
-        await devices.deliverPending(session, (callId) => known.has(callId));
+        // ring twice or resume a call the device is placing. One it was told
+        // ended must never ring it again.
+        await devices.deliverPending(session, (callId) => knowsOf(socket, callId), leftAt);
       } catch (err) {
         log.warn({ err }, 'could not deliver calls under way');
       }

@@ -40,6 +40,8 @@ const known = new Set<string>(clientEventNames);
 export interface RouterHooks {
   /** A request failed validation; lets the caller count abuse. */
   onInvalid?(ctx: RequestContext): void;
+  /** A request was refused by a rate limit; lets the caller count abuse. */
+  onRateLimited?(ctx: RequestContext): void;
   onAnswered?(event: string, code: string | undefined): void;
   /** A request succeeded; `callId` is the call it concerned, if any. */
   onSucceeded?(ctx: RequestContext, event: ClientEventName, callId: string | undefined): void;
@@ -63,8 +65,8 @@ export class RequestRouter {
     ctx.socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && known.has(event)) return;
       const { ack } = splitArgs(args);
-      this.hooks.onInvalid?.(ctx);
       this.fail(ctx, String(event), ack, errorBody('INVALID_PAYLOAD', 'unknown event'));
+      this.hooks.onInvalid?.(ctx);
     });
     for (const event of clientEventNames) {
       ctx.socket.on(event, (...args: unknown[]) => void this.handle(ctx, event, args));
@@ -75,17 +77,20 @@ export class RequestRouter {
     const { payload, ack } = splitArgs(args);
     const parsed = requestSchemas[event].safeParse(payload);
     if (!parsed.success) {
-      this.hooks.onInvalid?.(ctx);
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      return this.fail(ctx, event, ack, errorBody('INVALID_PAYLOAD', `${where}${issue?.message ?? 'invalid payload'}`));
+      this.fail(ctx, event, ack, errorBody('INVALID_PAYLOAD', `${where}${issue?.message ?? 'invalid payload'}`));
+      this.hooks.onInvalid?.(ctx);
+      return;
     }
     try {
       const { device } = ctx;
       const key = event === 'call_invite' ? device.userId : `${device.userId}/${device.deviceId}`;
       const retryAfterMs = await this.limits.consume(limitOf(event), key);
       if (retryAfterMs !== undefined) {
-        return this.fail(ctx, event, ack, { ...errorBody('RATE_LIMITED'), retryAfterMs });
+        this.fail(ctx, event, ack, { ...errorBody('RATE_LIMITED'), retryAfterMs });
+        this.hooks.onRateLimited?.(ctx);
+        return;
       }
       const result = await this.handlers[event](ctx, parsed.data as RequestPayload<E>);
       this.hooks.onAnswered?.(event, undefined);
@@ -94,7 +99,14 @@ export class RequestRouter {
       ack?.({ ok: true, ...result } as Ack<RequestResults[E]>);
     } catch (err) {
       const { body, internal } = toErrorBody(err);
-      if (internal) this.logger.error({ err, event }, 'request failed');
+      if (internal) {
+        const { userId, deviceId } = ctx.device;
+        const callId = (parsed.data as { callId?: unknown }).callId;
+        this.logger.error(
+          { err, event, userId, deviceId, ...(typeof callId === 'string' && { callId }) },
+          'request failed',
+        );
+      }
       this.fail(ctx, event, ack, body);
     }
   }

@@ -2,10 +2,13 @@ import type { CallState, DeviceRef, IceCandidate, Presence } from '@switchboard/
 import {
   type CreateCallInput,
   type CreateCallResult,
+  DEFAULT_HISTORY_MAX_PER_USER,
   type DeviceRecord,
   type EndCallInput,
   type EndCallResult,
   type EndedCall,
+  type HistoryQuery,
+  type HistoryRecord,
   isAcceptedDevice,
   isCallerDevice,
   type RegisterDeviceInput,
@@ -13,6 +16,7 @@ import {
   type RemovedDevice,
   type Store,
   type StoredCall,
+  type StoreOptions,
   type TransitionResult,
   type UnregisterDeviceInput,
   type UnregisterDeviceResult,
@@ -34,6 +38,46 @@ function copyCall(call: StoredCall): StoredCall {
   };
 }
 
+function copyRecord(record: HistoryRecord): HistoryRecord {
+  return { ...record, peer: { ...record.peer }, ...(record.endedBy && { endedBy: { ...record.endedBy } }) };
+}
+
+/** Newest `endedAt` first; equal ones by callId, greater first (as Redis orders equal scores). */
+function newestFirst(a: HistoryRecord, b: HistoryRecord): number {
+  if (a.endedAt !== b.endedAt) return b.endedAt - a.endedAt;
+  return a.callId < b.callId ? 1 : a.callId > b.callId ? -1 : 0;
+}
+
+/** The two history records of an ended call: the caller's, then the callee's. */
+function historyRecordsOf(call: StoredCall): [string, HistoryRecord][] {
+  const endedAt = call.endedAt ?? 0;
+  const common = {
+    callId: call.callId,
+    media: call.media,
+    createdAt: call.createdAt,
+    ...(call.answeredAt !== undefined && { answeredAt: call.answeredAt }),
+    endedAt,
+    durationMs: call.answeredAt !== undefined ? Math.max(0, endedAt - call.answeredAt) : 0,
+    reason: call.endReason ?? 'disconnected',
+    ...(call.endedBy && { endedBy: { ...call.endedBy } }),
+  };
+  return [
+    [
+      call.caller.userId,
+      { ...common, direction: 'outgoing', peer: { userId: call.callee.userId }, deviceId: call.caller.deviceId },
+    ],
+    [
+      call.callee.userId,
+      {
+        ...common,
+        direction: 'incoming',
+        peer: { userId: call.caller.userId },
+        ...(call.callee.deviceId !== undefined && { deviceId: call.callee.deviceId }),
+      },
+    ],
+  ];
+}
+
 /**
  * The single-node store. Every method runs to completion without awaiting,
  * which is what makes each one atomic on Node's one thread. Calls are copied
@@ -50,6 +94,13 @@ export class MemoryStore implements Store {
   private readonly graces = new Map<string, { ref: DeviceRef; at: number }>();
   /** Ended calls in end order, dropped once their retention passes. */
   private readonly tombstones: { callId: string; purgeAt: number }[] = [];
+  /** Per user, newest first, at most `historyMax`. */
+  private readonly history = new Map<string, HistoryRecord[]>();
+  private readonly historyMax: number;
+
+  constructor(options: StoreOptions = {}) {
+    this.historyMax = options.historyMaxPerUser ?? DEFAULT_HISTORY_MAX_PER_USER;
+  }
 
   async refreshNode(nodeId: string, now: number, ttlMs: number): Promise<boolean> {
     const known = this.nodes.has(nodeId);
@@ -85,8 +136,10 @@ export class MemoryStore implements Store {
     }
     const previous = userDevices.get(deviceId);
     userDevices.set(deviceId, { userId, deviceId, socketId, nodeId, connectedAt: now, expiresAt: now + ttlMs });
+    const grace = this.graces.get(deviceKey(input));
     this.graces.delete(deviceKey(input));
     const result: RegisterDeviceResult = { cameOnline };
+    if (grace) result.graceEndsAt = grace.at;
     if (previous && previous.socketId !== socketId) {
       const { expiresAt: _, ...record } = previous;
       result.replaced = record;
@@ -140,7 +193,8 @@ export class MemoryStore implements Store {
         : { ok: false, code: 'INVALID_STATE' };
     }
     if (this.liveCount(input.caller.userId) >= input.maxConcurrent) return { ok: false, code: 'TOO_MANY_CALLS' };
-    if (!input.allowOffline && !this.devices.get(input.calleeUserId)?.size) return { ok: false, code: 'USER_OFFLINE' };
+    const calleeOffline = !this.devices.get(input.calleeUserId)?.size;
+    if (!input.allowOffline && calleeOffline) return { ok: false, code: 'USER_OFFLINE' };
     if (this.liveCount(input.calleeUserId) >= input.maxConcurrent) return { ok: false, code: 'BUSY' };
 
     const call: StoredCall = {
@@ -153,6 +207,7 @@ export class MemoryStore implements Store {
       createdAt: input.now,
       expiresAt: input.expiresAt,
       ...(input.metadata && { metadata: input.metadata }),
+      ...(calleeOffline && { pushed: true }),
     };
     this.calls.set(call.callId, call);
     this.candidates.set(call.callId, []);
@@ -241,6 +296,15 @@ export class MemoryStore implements Store {
     });
   }
 
+  async getHistory(userId: string, query: HistoryQuery): Promise<HistoryRecord[]> {
+    const { limit, before } = query;
+    const records = this.history.get(userId) ?? [];
+    return records
+      .filter((r) => before === undefined || r.endedAt < before)
+      .slice(0, limit)
+      .map(copyRecord);
+  }
+
   async close(): Promise<void> {}
 
   private presenceOf(userId: string): Presence {
@@ -291,10 +355,22 @@ export class MemoryStore implements Store {
     if (end.by) call.endedBy = { userId: end.by.userId, deviceId: end.by.deviceId };
     this.ringDeadlines.delete(call.callId);
     this.tombstones.push({ callId: call.callId, purgeAt: Date.now() + end.retainMs });
+    for (const [userId, record] of historyRecordsOf(call)) this.record(userId, record);
     const inCallChanged = [call.caller.userId, call.callee.userId].filter((userId) =>
       this.removeLive(userId, call.callId),
     );
     return { call: copyCall(call), inCallChanged };
+  }
+
+  private record(userId: string, record: HistoryRecord): void {
+    let records = this.history.get(userId);
+    if (!records) {
+      records = [];
+      this.history.set(userId, records);
+    }
+    records.push(record);
+    records.sort(newestFirst);
+    if (records.length > this.historyMax) records.length = this.historyMax;
   }
 
   private liveCount(userId: string): number {

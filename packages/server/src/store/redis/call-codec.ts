@@ -1,5 +1,5 @@
 import type { CallState, DeviceRef, EndReason, IceCandidate, Media } from '@switchboard/protocol';
-import type { StoredCall } from '../store.js';
+import type { HistoryRecord, StoredCall } from '../store.js';
 
 /**
  * A StoredCall as the flat Redis hash `call:<id>`: one field per property,
@@ -57,6 +57,7 @@ export function decodeCall(flat: unknown): StoredCall {
   if (endReason !== undefined) call.endReason = endReason as EndReason;
   const endedBy = device('endedBy');
   if (endedBy) call.endedBy = endedBy;
+  if (h.get('pushed') === '1') call.pushed = true;
   return call;
 }
 
@@ -68,4 +69,29 @@ export function encodeCandidate(candidate: IceCandidate): string {
 
 export function decodeCandidate(json: string): IceCandidate {
   return JSON.parse(json) as IceCandidate;
+}
+
+/**
+ * A member of `history:<userId>`: `<callId>\n<record JSON>`, as
+ * `includes/end-call.lua` writes it. Only known fields are read back.
+ */
+export function decodeHistoryRecord(member: string): HistoryRecord {
+  const raw = JSON.parse(member.slice(member.indexOf('\n') + 1)) as Record<string, unknown>;
+  const record: HistoryRecord = {
+    callId: String(raw.callId),
+    direction: raw.direction === 'outgoing' ? 'outgoing' : 'incoming',
+    peer: { userId: String((raw.peer as { userId?: unknown } | undefined)?.userId) },
+    media: raw.media as Media,
+    createdAt: Number(raw.createdAt),
+    endedAt: Number(raw.endedAt),
+    durationMs: Number(raw.durationMs),
+    reason: raw.reason as EndReason,
+  };
+  if (typeof raw.answeredAt === 'number') record.answeredAt = raw.answeredAt;
+  if (typeof raw.deviceId === 'string') record.deviceId = raw.deviceId;
+  const endedBy = raw.endedBy as Partial<DeviceRef> | undefined;
+  if (typeof endedBy?.userId === 'string' && typeof endedBy.deviceId === 'string') {
+    record.endedBy = { userId: endedBy.userId, deviceId: endedBy.deviceId };
+  }
+  return record;
 }

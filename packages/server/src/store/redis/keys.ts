@@ -38,6 +38,13 @@ export interface RedisKeys {
   call(callId: string): string;
   /** `P call-cand:<callId>`: list of the caller's candidates as JSON, capped; PEXPIRE with the call. */
   candidates(callId: string): string;
+  /**
+   * `P history:<userId>`: zset of the user's ended calls, score = `endedAt`,
+   * member = `<callId>\n<record JSON>` (see `includes/end-call.lua`; the
+   * callId first orders records with equal `endedAt`). Written by the script
+   * that ends the call, trimmed there to the newest `historyMaxPerUser`.
+   */
+  history(userId: string): string;
 }
 
 /** The device record stored in `user-devices`; scripts read `socketId` and `nodeId` from it. */
@@ -61,6 +68,7 @@ export function redisKeys(keyPrefix = 'sb'): RedisKeys {
     userCalls: (userId) => `${p}user-calls:${userId}`,
     call: (callId) => `${p}call:${callId}`,
     candidates: (callId) => `${p}call-cand:${callId}`,
+    history: (userId) => `${p}history:${userId}`,
   };
 }
 

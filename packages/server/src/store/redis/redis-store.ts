@@ -7,6 +7,8 @@ import type {
   EndCallInput,
   EndCallResult,
   EndedCall,
+  HistoryQuery,
+  HistoryRecord,
   RegisterDeviceInput,
   RegisterDeviceResult,
   RemovedDevice,
@@ -16,8 +18,8 @@ import type {
   UnregisterDeviceInput,
   UnregisterDeviceResult,
 } from '../store.js';
-import { StoreUnavailableError } from '../store.js';
-import { decodeCall, decodeCandidate, encodeCandidate } from './call-codec.js';
+import { DEFAULT_HISTORY_MAX_PER_USER, StoreUnavailableError } from '../store.js';
+import { decodeCall, decodeCandidate, decodeHistoryRecord, encodeCandidate } from './call-codec.js';
 import { connectRedis, toStoreError } from './connection.js';
 import { deviceMember, type EncodedDevice, type RedisKeys, redisKeys } from './keys.js';
 import { codeOf, type ScriptCodeName } from './script-codes.js';
@@ -30,6 +32,8 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /** Whether `close()` quits the connection. Default false: whoever made it closes it. */
   ownsConnection?: boolean;
+  /** History records kept per user. Default 200. */
+  historyMaxPerUser?: number;
 }
 
 /**
@@ -44,8 +48,10 @@ export class RedisStore implements Store {
   private readonly keys: RedisKeys;
   private readonly scripts: Map<string, ScriptCall>;
   private readonly ownsConnection: boolean;
+  private readonly historyMax: number;
 
   constructor(options: RedisStoreOptions) {
+    this.historyMax = options.historyMaxPerUser ?? DEFAULT_HISTORY_MAX_PER_USER;
     this.redis = options.redis;
     this.keys = redisKeys(options.keyPrefix);
     this.scripts = registerScripts(options.redis);
@@ -91,7 +97,7 @@ export class RedisStore implements Store {
     const { userId, deviceId, socketId, nodeId, now, ttlMs } = input;
     const record: EncodedDevice = { socketId, nodeId, connectedAt: now };
     const k = this.keys;
-    const [cameOnline, replaced] = asArray(
+    const [cameOnline, replaced, graceEndsAt] = asArray(
       await this.run(
         'registerDevice',
         [k.userDevices(userId), k.devicesExpiry, k.graces, k.nodeDevices(nodeId)],
@@ -100,6 +106,7 @@ export class RedisStore implements Store {
     );
     const result: RegisterDeviceResult = { cameOnline: cameOnline === 1 };
     if (typeof replaced === 'string' && replaced !== '') result.replaced = decodeDevice(input, replaced);
+    if (typeof graceEndsAt === 'string' && graceEndsAt !== '') result.graceEndsAt = Number(graceEndsAt);
     return result;
   }
 
@@ -186,7 +193,7 @@ export class RedisStore implements Store {
     if (!Array.isArray(raw)) {
       return { ok: false, code: expectCode(raw, ['INVALID_STATE', 'TOO_MANY_CALLS', 'USER_OFFLINE', 'BUSY']) };
     }
-    const [status, payload] = raw;
+    const [status, payload, pushed] = raw;
     if (status === 0) return { ok: true, created: false, call: decodeCall(payload) };
     const call: StoredCall = {
       callId,
@@ -198,6 +205,7 @@ export class RedisStore implements Store {
       createdAt: input.now,
       expiresAt: input.expiresAt,
       ...(input.metadata && { metadata: input.metadata }),
+      ...(pushed === 1 && { pushed: true }),
     };
     return { ok: true, created: true, call, inCallChanged: asStrings(payload) };
   }
@@ -251,6 +259,7 @@ export class RedisStore implements Store {
         input.by?.deviceId ?? '',
         input.now,
         input.retainMs,
+        this.historyMax,
       ],
     );
     const [status, flat, changed] = asArray(raw);
@@ -260,19 +269,36 @@ export class RedisStore implements Store {
 
   async claimRingTimeouts(now: number, limit: number, retainMs: number): Promise<EndedCall[]> {
     const k = this.keys;
-    const raw = await this.run('claimRingTimeouts', [k.ringDeadlines], [k.prefix, now, limit, retainMs]);
+    const raw = await this.run(
+      'claimRingTimeouts',
+      [k.ringDeadlines],
+      [k.prefix, now, limit, retainMs, this.historyMax],
+    );
     return asArray(raw).map(decodeEnded);
   }
 
   async claimDisconnectGraces(now: number, limit: number, retainMs: number): Promise<EndedCall[]> {
     const k = this.keys;
-    const raw = await this.run('claimDisconnectGraces', [k.graces, k.ringDeadlines], [k.prefix, now, limit, retainMs]);
+    const raw = await this.run(
+      'claimDisconnectGraces',
+      [k.graces, k.ringDeadlines],
+      [k.prefix, now, limit, retainMs, this.historyMax],
+    );
     return asArray(raw).map(decodeEnded);
   }
 
   async listUserCalls(userId: string): Promise<StoredCall[]> {
     const raw = await this.run('listUserCalls', [this.keys.userCalls(userId)], [this.keys.prefix]);
     return asArray(raw).map(decodeCall);
+  }
+
+  async getHistory(userId: string, query: HistoryQuery): Promise<HistoryRecord[]> {
+    // One ZREVRANGEBYSCORE: atomic by itself. `(` makes `before` exclusive.
+    const max = query.before === undefined ? '+inf' : `(${query.before}`;
+    const members = await this.guard(() =>
+      this.redis.zrevrangebyscore(this.keys.history(userId), max, '-inf', 'LIMIT', 0, query.limit),
+    );
+    return members.map(decodeHistoryRecord);
   }
 
   async close(): Promise<void> {
@@ -301,10 +327,16 @@ export class RedisStore implements Store {
 }
 
 /** A store on its own fail-fast connection to `url`, which `close()` ends. */
-export function createRedisStore(options: { url: string; keyPrefix?: string; commandTimeoutMs?: number }): RedisStore {
+export function createRedisStore(options: {
+  url: string;
+  keyPrefix?: string;
+  commandTimeoutMs?: number;
+  historyMaxPerUser?: number;
+}): RedisStore {
   return new RedisStore({
     redis: connectRedis(options.url, options.commandTimeoutMs),
     ...(options.keyPrefix !== undefined && { keyPrefix: options.keyPrefix }),
+    ...(options.historyMaxPerUser !== undefined && { historyMaxPerUser: options.historyMaxPerUser }),
     ownsConnection: true,
   });
 }

@@ -12,6 +12,7 @@
     ARGV[2] now (epoch ms)
     ARGV[3] limit
     ARGV[4] retainMs
+    ARGV[5] historyMax: history records kept per user
 
   Output:
     { { HGETALL of the ended call, { userIds whose last live call it was } }, ... }
@@ -22,6 +23,7 @@ local prefix = ARGV[1]
 local now = ARGV[2]
 local limit = tonumber(ARGV[3])
 local retainMs = ARGV[4]
+local historyMax = ARGV[5]
 
 --- @include "end-call"
 
@@ -41,7 +43,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', gracesKey, '-inf', now, 'LIM
       local call = redis.call('HMGET', callKey(prefix, callId),
         'state', 'callerUserId', 'callerDeviceId', 'calleeUserId', 'calleeDeviceId')
       if (call[1] == 'ringing' or call[1] == 'active') and isParticipant(call, userId, deviceId) then
-        table.insert(ended, endCall(prefix, ringDeadlinesKey, callId, 'disconnected', '', '', now, retainMs))
+        table.insert(ended, endCall(prefix, ringDeadlinesKey, callId, 'disconnected', '', '', now, retainMs, historyMax))
       end
     end
   end

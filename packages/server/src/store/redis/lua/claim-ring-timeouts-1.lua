@@ -9,6 +9,7 @@
     ARGV[2] now (epoch ms)
     ARGV[3] limit: deadlines looked at in this round
     ARGV[4] retainMs
+    ARGV[5] historyMax: history records kept per user
 
   Output:
     { { HGETALL of the ended call, { userIds whose last live call it was } }, ... }
@@ -18,6 +19,7 @@ local prefix = ARGV[1]
 local now = ARGV[2]
 local limit = ARGV[3]
 local retainMs = ARGV[4]
+local historyMax = ARGV[5]
 
 --- @include "end-call"
 
@@ -25,7 +27,7 @@ local ended = {}
 for _, callId in ipairs(redis.call('ZRANGEBYSCORE', ringDeadlinesKey, '-inf', now, 'LIMIT', 0, limit)) do
   redis.call('ZREM', ringDeadlinesKey, callId)
   if redis.call('HGET', callKey(prefix, callId), 'state') == 'ringing' then
-    table.insert(ended, endCall(prefix, ringDeadlinesKey, callId, 'timeout', '', '', now, retainMs))
+    table.insert(ended, endCall(prefix, ringDeadlinesKey, callId, 'timeout', '', '', now, retainMs, historyMax))
   end
 end
 return ended

@@ -22,7 +22,8 @@
     ARGV[11] allowOffline ('1' or '0')
 
   Output:
-    { 1, { userIds whose first live call this is } }  created
+    { 1, { userIds whose first live call this is }, pushed (0|1) }  created; pushed: the callee
+                                                      had no device (it rings through the push webhook)
     { 0, HGETALL of the existing call }                 idempotent repeat
     -2 INVALID_STATE, -3 TOO_MANY_CALLS, -4 USER_OFFLINE, -5 BUSY
 ]]
@@ -58,7 +59,8 @@ end
 if redis.call('SCARD', callerCallsKey) >= maxConcurrent then
   return -3
 end
-if not allowOffline and redis.call('EXISTS', calleeDevicesKey) == 0 then
+local calleeOffline = redis.call('EXISTS', calleeDevicesKey) == 0
+if not allowOffline and calleeOffline then
   return -4
 end
 if redis.call('SCARD', calleeCallsKey) >= maxConcurrent then
@@ -72,6 +74,11 @@ redis.call('HSET', callKey,
 if metadata ~= '' then
   redis.call('HSET', callKey, 'metadata', metadata)
 end
+local pushed = 0
+if calleeOffline then
+  redis.call('HSET', callKey, 'pushed', '1')
+  pushed = 1
+end
 redis.call('ZADD', ringDeadlinesKey, expiresAt, callId)
 
 local changed = {}
@@ -83,4 +90,4 @@ redis.call('SADD', calleeCallsKey, callId)
 if redis.call('SCARD', calleeCallsKey) == 1 then
   table.insert(changed, calleeUserId)
 end
-return { 1, changed }
+return { 1, changed, pushed }

@@ -1,5 +1,6 @@
 --[[
-  Ends a call whose state is one of the given ones.
+  Ends a call whose state is one of the given ones, and records it in both
+  users' histories (see includes/end-call.lua).
 
   Input:
     KEYS[1] call hash
@@ -12,6 +13,7 @@
     ARGV[6] deviceId of that device, '' for none
     ARGV[7] now (epoch ms), the call's endedAt
     ARGV[8] retainMs: how long the ended call stays readable
+    ARGV[9] historyMax: history records kept per user
 
   Output:
     { 1, HGETALL, { userIds whose last live call it was } }  ended
@@ -28,6 +30,7 @@ local byUserId = ARGV[5]
 local byDeviceId = ARGV[6]
 local now = ARGV[7]
 local retainMs = ARGV[8]
+local historyMax = ARGV[9]
 
 --- @include "end-call"
 
@@ -44,5 +47,5 @@ end
 if not allowed then
   return { -2, redis.call('HGETALL', callHashKey) }
 end
-local ended = endCall(prefix, ringDeadlinesKey, callId, reason, byUserId, byDeviceId, now, retainMs)
+local ended = endCall(prefix, ringDeadlinesKey, callId, reason, byUserId, byDeviceId, now, retainMs, historyMax)
 return { 1, ended[1], ended[2] }

@@ -1,6 +1,7 @@
 --[[
   Registers or replaces a device, live until the given expiry, and cancels
-  its pending disconnect grace (it is back).
+  its pending disconnect grace (it is back), reporting when that grace would
+  have ended (which tells when the device left).
 
   Input:
     KEYS[1] user-devices hash of the user
@@ -16,7 +17,8 @@
     ARGV[7] liveness expiry (epoch ms)
 
   Output:
-    { cameOnline (0|1), previous record JSON when its socket differs, else '' }
+    { cameOnline (0|1), previous record JSON when its socket differs, else '',
+      end of the cancelled grace (epoch ms) as a string, else '' }
 ]]
 local devicesKey = KEYS[1]
 local devicesExpiryKey = KEYS[2]
@@ -53,5 +55,6 @@ end
 redis.call('HSET', devicesKey, deviceId, encoded)
 redis.call('ZADD', devicesExpiryKey, expiry, member)
 redis.call('SADD', nodeKey, member)
+local graceEndsAt = redis.call('ZSCORE', gracesKey, member) or ''
 redis.call('ZREM', gracesKey, member)
-return { cameOnline, replaced }
+return { cameOnline, replaced, graceEndsAt }

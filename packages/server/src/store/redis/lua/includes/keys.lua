@@ -23,6 +23,10 @@ local function userCallsKey(prefix, userId)
   return prefix .. 'user-calls:' .. userId
 end
 
+local function historyKey(prefix, userId)
+  return prefix .. 'history:' .. userId
+end
+
 local function nodeDevicesKey(prefix, nodeId)
   return prefix .. 'node-devices:' .. nodeId
 end
