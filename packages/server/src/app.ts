@@ -39,6 +39,8 @@ export interface NodeOptions {
   metrics?: Metrics;
   /** False while the store is unreachable (`/readyz` answers 503). */
   isStoreReady?: () => boolean;
+  /** Resolves once the rooms sockets joined are live on the adapter (Redis subscriptions confirmed). */
+  roomsReady?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -183,6 +185,7 @@ export class SwitchboardNode {
         logger,
         presenceTtlMs: config.PRESENCE_TTL_MS,
         isServing: () => !this.draining,
+        ...(options.roomsReady && { roomsReady: options.roomsReady }),
         sessionFor: (userId, deviceId) => ({
           userId,
           deviceId,

@@ -18,6 +18,8 @@ export interface Backend {
   keyPrefix?: string;
   adapter?: ServerOptions['adapter'];
   isStoreReady?: () => boolean;
+  /** Resolves once the rooms joined so far are subscribed to, so their events can no longer be missed. */
+  roomsReady?: () => Promise<void>;
   /** Registers a callback for each time the store becomes reachable again after an outage. */
   onStoreRecovered?: (listener: () => void) => void;
   close(): Promise<void>;
@@ -43,8 +45,9 @@ export async function createStore(config: Config, logger: Logger, metrics?: Metr
  * (SSUBSCRIBE is idempotent), and the adapter's un-awaited (un)subscribe
  * promises are caught so an outage never becomes an unhandled rejection.
  */
-function keepSubscriptions(sub: Redis): void {
+function keepSubscriptions(sub: Redis): () => Promise<void> {
   const wanted = new Set<string>();
+  const inFlight = new Set<Promise<unknown>>();
   const ssubscribe = sub.ssubscribe.bind(sub);
   const sunsubscribe = sub.sunsubscribe.bind(sub);
   const resubscribe = (channel: string) => ssubscribe(channel).catch(() => 0);
@@ -52,7 +55,10 @@ function keepSubscriptions(sub: Redis): void {
   sub.ssubscribe = ((...args: (string | string[])[]) => {
     const channels = args.flat();
     for (const channel of channels) wanted.add(channel);
-    return Promise.all(channels.map(resubscribe)).then(() => wanted.size);
+    const done = Promise.all(channels.map(resubscribe));
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+    return done.then(() => wanted.size);
   }) as Redis['ssubscribe'];
   sub.sunsubscribe = ((...args: (string | string[])[]) => {
     const channels = args.flat();
@@ -62,6 +68,9 @@ function keepSubscriptions(sub: Redis): void {
   sub.on('ready', () => {
     for (const channel of wanted) void resubscribe(channel);
   });
+  return async () => {
+    await Promise.all(inFlight);
+  };
 }
 
 /**
@@ -94,7 +103,7 @@ export async function createRedisBackend(
     autoResendUnfulfilledCommands: true,
   });
   sub.on('error', () => {});
-  keepSubscriptions(sub);
+  const subscriptionsSettled = keepSubscriptions(sub);
   if (metrics) {
     sub.on('smessageBuffer', () => metrics.clusterMessages.inc());
     for (const client of [redis, sub]) {
@@ -151,6 +160,7 @@ export async function createRedisBackend(
     keyPrefix,
     adapter: createShardedAdapter(redis, sub, { subscriptionMode: 'dynamic', channelPrefix: `${keyPrefix}:io` }),
     isStoreReady: bothReady,
+    roomsReady: subscriptionsSettled,
     onStoreRecovered: (listener) => recovered.push(listener),
     close: async () => {
       await store.close();

@@ -13,6 +13,8 @@ export interface ConnectionDeps {
   logger: Logger;
   presenceTtlMs: number;
   sessionFor(userId: string, deviceId: string): SessionPayload;
+  /** Resolves once joined rooms are live across nodes (absent on one node, where joining is immediate). */
+  roomsReady?: () => Promise<void>;
   /** False while the node drains: its sockets leave without unregistering, to be taken over elsewhere. */
   isServing(): boolean;
 }
@@ -62,6 +64,10 @@ export function handleConnection(deps: ConnectionDeps) {
       socket.emit('session', deps.sessionFor(session.userId, session.deviceId));
       socket.join([userRoom(session.userId), deviceRoom(session)]);
       try {
+        // Read the calls under way only once the rooms' subscriptions are
+        // live: a call placed before that is in the store, one placed after
+        // reaches the socket through its rooms, and none falls between.
+        await deps.roomsReady?.();
         // A call placed while this ran may already have reached the socket
         // through its rooms (or be its own invite): telling it again would
         // ring twice or resume a call the device is placing. One it was told
