@@ -172,6 +172,8 @@ describe('call history cap', () => {
       const { callId } = await ringingCall(p.alice, [p.bob]);
       await p.bob.request('call_reject', { callId });
       ids.push(callId);
+      // Records are ordered by endedAt; two ends in one millisecond would tie.
+      await new Promise((r) => setTimeout(r, 3));
     }
     const newest = ids.slice(2).reverse();
     expect((await history(p.alice)).map((r) => r.callId)).toEqual(newest);

@@ -158,7 +158,13 @@ export class SwitchboardNode {
       },
     );
     const router = new RequestRouter(
-      createHandlers({ calls: this.calls, devices: this.devices, presence, now }),
+      createHandlers({
+        calls: this.calls,
+        devices: this.devices,
+        presence,
+        now,
+        ...(options.roomsReady && { roomsReady: options.roomsReady }),
+      }),
       limits,
       logger,
       {

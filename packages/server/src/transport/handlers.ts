@@ -9,18 +9,22 @@ export interface HandlerDeps {
   devices: DeviceService;
   presence: PresenceService;
   now: () => number;
+  /** Resolves once joined rooms are live across nodes. */
+  roomsReady?: () => Promise<void>;
 }
 
 /** Each client event mapped to the domain service that answers it. */
-export function createHandlers({ calls, devices, presence, now }: HandlerDeps): Handlers {
+export function createHandlers({ calls, devices, presence, now, roomsReady }: HandlerDeps): Handlers {
   return {
     heartbeat: async ({ session }) => {
       await devices.touch(session);
       return { serverTime: now() };
     },
     presence_subscribe: async ({ socket }, { userIds }) => {
-      // Join first: a change between the read and the join would otherwise be lost.
+      // Join, and on several nodes wait until the rooms' channels are live,
+      // before reading: a change after the ack then always reaches the socket.
       socket.join(userIds.map(presenceRoom));
+      await roomsReady?.();
       return { presence: await presence.query(userIds) };
     },
     presence_unsubscribe: ({ socket }, { userIds }) => {
