@@ -45,6 +45,8 @@ export async function createStore(config: Config, logger: Logger, metrics?: Metr
  * (SSUBSCRIBE is idempotent), and the adapter's un-awaited (un)subscribe
  * promises are caught so an outage never becomes an unhandled rejection.
  */
+const ROOMS_READY_MAX_WAIT_MS = 2000;
+
 function keepSubscriptions(sub: Redis): () => Promise<void> {
   const wanted = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
@@ -68,8 +70,15 @@ function keepSubscriptions(sub: Redis): () => Promise<void> {
   sub.on('ready', () => {
     for (const channel of wanted) void resubscribe(channel);
   });
+  // Bounded: while Redis is down subscriptions wait for it, and a device
+  // must still get its session (requests then answer UNAVAILABLE).
   return async () => {
-    await Promise.all(inFlight);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ROOMS_READY_MAX_WAIT_MS);
+    });
+    await Promise.race([Promise.all(inFlight), bound]);
+    clearTimeout(timer);
   };
 }
 

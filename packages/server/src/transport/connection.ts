@@ -61,13 +61,19 @@ export function handleConnection(deps: ConnectionDeps) {
         log.warn({ err }, 'device registration failed');
       }
       if (!socket.connected) return;
-      socket.emit('session', deps.sessionFor(session.userId, session.deviceId));
+      // Rooms first, and on several nodes wait until their channels are live:
+      // once a device has its session it can be reached, so a call placed
+      // right after is never published to a node not yet listening. Calls
+      // placed before are in the store and delivered just below.
       socket.join([userRoom(session.userId), deviceRoom(session)]);
       try {
-        // Read the calls under way only once the rooms' subscriptions are
-        // live: a call placed before that is in the store, one placed after
-        // reaches the socket through its rooms, and none falls between.
         await deps.roomsReady?.();
+      } catch (err) {
+        log.warn({ err }, 'room subscriptions failed');
+      }
+      if (!socket.connected) return;
+      socket.emit('session', deps.sessionFor(session.userId, session.deviceId));
+      try {
         // A call placed while this ran may already have reached the socket
         // through its rooms (or be its own invite): telling it again would
         // ring twice or resume a call the device is placing. One it was told
