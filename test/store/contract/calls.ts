@@ -160,6 +160,31 @@ export function transitionContract(factory: StoreFactory): void {
       expect(await store().markRinging(randomUUID(), bob.phone)).toEqual({ ok: false, code: 'CALL_NOT_FOUND' });
     });
 
+    it('getCallSummary is the call without its SDPs and metadata, at every stage', async () => {
+      const summaryOf = async (callId: string) => {
+        const call = await store().getCall(callId);
+        if (!call) return null;
+        const { offer: _o, answer: _a, metadata: _m, ...summary } = call;
+        return summary;
+      };
+      const call = await ringing(store(), alice.phone, bob.phone.userId, {
+        allowOffline: true,
+        metadata: { topic: 'x' },
+      });
+      const ringingSummary = await store().getCallSummary(call.callId);
+      expect(ringingSummary).toEqual(await summaryOf(call.callId));
+      expect(ringingSummary).not.toHaveProperty('offer');
+      expect(ringingSummary).not.toHaveProperty('metadata');
+      await store().markRinging(call.callId, bob.laptop);
+      await store().acceptCall(call.callId, bob.laptop, 'v=0 answer', T0 + 700);
+      expect(await store().getCallSummary(call.callId)).toEqual(await summaryOf(call.callId));
+      await store().endCall(endInput(call.callId, { from: ['active'], reason: 'hangup', by: alice.phone }));
+      const ended = await store().getCallSummary(call.callId);
+      expect(ended).toEqual(await summaryOf(call.callId));
+      expect(ended).toMatchObject({ state: 'ended', endReason: 'hangup', endedBy: alice.phone, ringingBy: bob.laptop });
+      expect(await store().getCallSummary(randomUUID())).toBeNull();
+    });
+
     it('acceptCall makes the call active with the accepting device and answer', async () => {
       const call = await ringing(store(), alice.phone, bob.phone.userId, { allowOffline: true });
       const result = await store().acceptCall(call.callId, bob.laptop, 'v=0 answer', T0 + 700);

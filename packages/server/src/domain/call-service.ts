@@ -7,7 +7,13 @@ import {
   type RequestPayload,
   type SignalingEventName,
 } from '@switchboard/protocol';
-import { isCallerDevice, type Store, type StoredCall, type TransitionResult } from '../store/store.js';
+import {
+  type CallSummary,
+  isCallerDevice,
+  type Store,
+  type StoredCall,
+  type TransitionResult,
+} from '../store/store.js';
 import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
 import { isCalleeDevice, isMediaParticipant, mayEnd, otherParticipant } from './call-roles.js';
 import { DomainError } from './domain-error.js';
@@ -210,7 +216,7 @@ export class CallService {
         media: call.media,
         expiresAt: call.expiresAt,
       },
-      async () => (await this.store.getCall(call.callId))?.state === 'ringing',
+      async () => (await this.store.getCallSummary(call.callId))?.state === 'ringing',
     );
   }
 
@@ -231,10 +237,12 @@ export class CallService {
   private async load(
     callId: string,
     sender: DeviceRef,
-    role: (call: StoredCall, ref: DeviceRef) => boolean,
-    states: readonly StoredCall['state'][],
-  ): Promise<StoredCall> {
-    const call = await this.store.getCall(callId);
+    role: (call: CallSummary, ref: DeviceRef) => boolean,
+    states: readonly CallSummary['state'][],
+  ): Promise<CallSummary> {
+    // The summary, not the call: every relayed candidate passes here, and the
+    // SDPs (up to 64 KiB each) are never needed for the checks.
+    const call = await this.store.getCallSummary(callId);
     if (!call) throw new DomainError('CALL_NOT_FOUND');
     if (!role(call, sender)) throw new DomainError('NOT_PARTICIPANT');
     if (!states.includes(call.state)) throw new DomainError('INVALID_STATE');

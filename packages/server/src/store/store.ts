@@ -96,6 +96,12 @@ export interface Store {
   /** A call, live or ended (ended ones are kept `retainMs` after their end), or null. */
   getCall(callId: string): Promise<StoredCall | null>;
 
+  /**
+   * The same call without its SDPs and metadata: what checking a request
+   * needs. Every relayed ICE candidate reads one, so it must stay small.
+   */
+  getCallSummary(callId: string): Promise<CallSummary | null>;
+
   /** The caller's first candidates (at most `Limits.storedCandidates`), in order. */
   getCandidates(callId: string): Promise<IceCandidate[]>;
 
@@ -181,6 +187,9 @@ export interface RemovedDevice extends DeviceRef {
   socketId: string;
   wentOffline: boolean;
 }
+
+/** A call without its SDPs and metadata. */
+export type CallSummary = Omit<StoredCall, 'offer' | 'answer' | 'metadata'>;
 
 export interface StoredCall {
   callId: string;
@@ -278,10 +287,10 @@ export class StoreUnavailableError extends Error {
 }
 
 /** The participant roles a device can hold in a call. */
-export function isCallerDevice(call: StoredCall, ref: DeviceRef): boolean {
+export function isCallerDevice(call: CallSummary, ref: DeviceRef): boolean {
   return call.caller.userId === ref.userId && call.caller.deviceId === ref.deviceId;
 }
-export function isAcceptedDevice(call: StoredCall, ref: DeviceRef): boolean {
+export function isAcceptedDevice(call: CallSummary, ref: DeviceRef): boolean {
   return (
     call.callee.deviceId !== undefined && call.callee.userId === ref.userId && call.callee.deviceId === ref.deviceId
   );

@@ -1,5 +1,6 @@
 import type { CallState, DeviceRef, IceCandidate, Presence } from '@switchboard/protocol';
 import {
+  type CallSummary,
   type CreateCallInput,
   type CreateCallResult,
   DEFAULT_HISTORY_MAX_PER_USER,
@@ -222,6 +223,13 @@ export class MemoryStore implements Store {
     this.purgeTombstones();
     const call = this.calls.get(callId);
     return call ? copyCall(call) : null;
+  }
+
+  async getCallSummary(callId: string): Promise<CallSummary | null> {
+    const call = await this.getCall(callId);
+    if (!call) return null;
+    const { offer: _o, answer: _a, metadata: _m, ...summary } = call;
+    return summary;
   }
 
   async getCandidates(callId: string): Promise<IceCandidate[]> {

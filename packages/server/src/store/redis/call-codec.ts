@@ -1,5 +1,5 @@
 import type { CallState, DeviceRef, EndReason, IceCandidate, Media } from '@switchboard/protocol';
-import type { HistoryRecord, StoredCall } from '../store.js';
+import type { CallSummary, HistoryRecord, StoredCall } from '../store.js';
 
 /**
  * A StoredCall as the flat Redis hash `call:<id>`: one field per property,
@@ -8,12 +8,54 @@ import type { HistoryRecord, StoredCall } from '../store.js';
  * themselves (see create-call-5.lua); this module only reads them back.
  */
 
+/** The hash fields of a call other than its SDPs and metadata: what a request check reads. */
+export const SUMMARY_FIELDS = [
+  'callId',
+  'state',
+  'callerUserId',
+  'callerDeviceId',
+  'calleeUserId',
+  'calleeDeviceId',
+  'media',
+  'createdAt',
+  'expiresAt',
+  'ringingByUserId',
+  'ringingByDeviceId',
+  'answeredAt',
+  'endedAt',
+  'endReason',
+  'endedByUserId',
+  'endedByDeviceId',
+  'pushed',
+] as const;
+
 /** HGETALL as a script returns it: `[field, value, field, value, ...]`. */
 export function decodeCall(flat: unknown): StoredCall {
   if (!Array.isArray(flat) || flat.length === 0) throw new Error('expected a call hash from Redis');
   const h = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) h.set(String(flat[i]), String(flat[i + 1]));
+  const offer = h.get('offer');
+  if (offer === undefined) throw new Error('call hash lacks offer');
+  const call: StoredCall = { ...summaryOf(h), offer };
+  const answer = h.get('answer');
+  if (answer !== undefined) call.answer = answer;
+  const metadata = h.get('metadata');
+  if (metadata !== undefined) call.metadata = JSON.parse(metadata) as Record<string, unknown>;
+  return call;
+}
 
+/** HMGET of {@link SUMMARY_FIELDS}, in that order; null when the call does not exist. */
+export function decodeSummary(values: readonly (string | null)[]): CallSummary | null {
+  if (values[0] === null || values[0] === undefined) return null;
+  const h = new Map<string, string>();
+  SUMMARY_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    if (value !== null && value !== undefined) h.set(field, value);
+  });
+  return summaryOf(h);
+}
+
+function summaryOf(h: Map<string, string>): CallSummary {
   const required = (field: string): string => {
     const value = h.get(field);
     if (value === undefined) throw new Error(`call hash lacks ${field}`);
@@ -30,7 +72,7 @@ export function decodeCall(flat: unknown): StoredCall {
   };
 
   const calleeDeviceId = h.get('calleeDeviceId');
-  const call: StoredCall = {
+  const call: CallSummary = {
     callId: required('callId'),
     state: required('state') as CallState,
     caller: { userId: required('callerUserId'), deviceId: required('callerDeviceId') },
@@ -39,14 +81,9 @@ export function decodeCall(flat: unknown): StoredCall {
       ...(calleeDeviceId !== undefined && { deviceId: calleeDeviceId }),
     },
     media: required('media') as Media,
-    offer: required('offer'),
     createdAt: Number(required('createdAt')),
     expiresAt: Number(required('expiresAt')),
   };
-  const answer = h.get('answer');
-  if (answer !== undefined) call.answer = answer;
-  const metadata = h.get('metadata');
-  if (metadata !== undefined) call.metadata = JSON.parse(metadata) as Record<string, unknown>;
   const ringingBy = device('ringingBy');
   if (ringingBy) call.ringingBy = ringingBy;
   const answeredAt = number('answeredAt');

@@ -1,6 +1,7 @@
 import { type DeviceRef, type IceCandidate, Limits, type Presence } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
 import type {
+  CallSummary,
   CreateCallInput,
   CreateCallResult,
   DeviceRecord,
@@ -19,7 +20,14 @@ import type {
   UnregisterDeviceResult,
 } from '../store.js';
 import { DEFAULT_HISTORY_MAX_PER_USER, StoreUnavailableError } from '../store.js';
-import { decodeCall, decodeCandidate, decodeHistoryRecord, encodeCandidate } from './call-codec.js';
+import {
+  decodeCall,
+  decodeCandidate,
+  decodeHistoryRecord,
+  decodeSummary,
+  encodeCandidate,
+  SUMMARY_FIELDS,
+} from './call-codec.js';
 import { connectRedis, toStoreError } from './connection.js';
 import { deviceMember, type EncodedDevice, type RedisKeys, redisKeys } from './keys.js';
 import { codeOf, type ScriptCodeName } from './script-codes.js';
@@ -213,6 +221,11 @@ export class RedisStore implements Store {
   async getCall(callId: string): Promise<StoredCall | null> {
     const flat = await this.guard(() => this.redis.call('HGETALL', this.keys.call(callId)));
     return Array.isArray(flat) && flat.length > 0 ? decodeCall(flat) : null;
+  }
+
+  async getCallSummary(callId: string): Promise<CallSummary | null> {
+    const values = await this.guard(() => this.redis.hmget(this.keys.call(callId), ...SUMMARY_FIELDS));
+    return decodeSummary(values);
   }
 
   async getCandidates(callId: string): Promise<IceCandidate[]> {
