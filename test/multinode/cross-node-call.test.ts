@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../support/cluster.js';
-import { type RedisServerHandle, redisServerAvailable, startRedisServer } from '../support/redis-server.js';
+import { redisServerAvailable } from '../support/redis-server.js';
 import { closeAll, connect, FAKE_SDP, settle } from '../support/test-client.js';
-import { EVENT_MS } from './helpers.js';
+import { type Env, EVENT_MS, startEnv } from './helpers.js';
 
 describe.skipIf(!redisServerAvailable)('a call across three nodes', () => {
-  let redis: RedisServerHandle;
-  let cluster: Cluster;
+  let env: Env;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    cluster = await startCluster(3, { REDIS_URL: redis.url });
+    env = await startEnv(3);
   });
-  afterAll(async () => {
-    await cluster?.close();
-    await redis?.stop();
-  });
+  afterAll(() => env?.close());
 
   it('rings the callee on two other nodes, connects one, relays both ways', async () => {
-    const [n1, n2, n3] = cluster.nodes;
+    const [n1, n2, n3] = env.nodes;
     const alice = await connect(n1!.url, 'alice', { deviceId: 'a1' });
     const bobPhone = await connect(n2!.url, 'bob', { deviceId: 'phone' });
     const bobLaptop = await connect(n3!.url, 'bob', { deviceId: 'laptop' });
@@ -48,7 +42,7 @@ describe.skipIf(!redisServerAvailable)('a call across three nodes', () => {
     for (const c of [alice, bobPhone, bobLaptop]) c.close();
   });
   it("sends the caller's ringing candidates to every callee device and hands them to a late device on a third node", async () => {
-    const [n1, n2, n3] = cluster.nodes;
+    const [n1, n2, n3] = env.nodes;
     const alice = await connect(n1!.url, 'alice2', { deviceId: 'a1' });
     const phone = await connect(n2!.url, 'bob2', { deviceId: 'phone' });
     const tablet = await connect(n3!.url, 'bob2', { deviceId: 'tablet' });

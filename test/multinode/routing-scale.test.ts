@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../support/cluster.js';
-import { type RedisServerHandle, redisServerAvailable, startRedisServer } from '../support/redis-server.js';
+import { redisServerAvailable } from '../support/redis-server.js';
 import { connect, FAKE_SDP } from '../support/test-client.js';
+import { type Env, startEnv } from './helpers.js';
 
 async function clusterMessages(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -16,25 +16,20 @@ const CANDIDATES = 4;
 // dynamic mode every room is its own channel, so a node hears only events
 // for sockets it holds. docs/architecture.md quotes the figures logged here.
 describe.skipIf(!redisServerAvailable)('cross-node routing reaches only the nodes involved', () => {
-  let redis: RedisServerHandle;
-  let cluster: Cluster;
+  let env: Env;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    cluster = await startCluster(3, { REDIS_URL: redis.url });
+    env = await startEnv(3);
   });
-  afterAll(async () => {
-    await cluster?.close();
-    await redis?.stop();
-  });
+  afterAll(() => env?.close());
 
   it('a node that hosts none of the calls receives none of their messages', async () => {
-    const [n1, n2, n3] = cluster.nodes;
+    const [n1, n2, n3] = env.nodes;
     const alice = await connect(n1!.url, 'alice', { deviceId: 'a' });
     const bob = await connect(n2!.url, 'bob', { deviceId: 'b' });
     // A bystander keeps node 3 busy with sockets of its own.
     const carol = await connect(n3!.url, 'carol', { deviceId: 'c' });
     await carol.request('presence_subscribe', { userIds: ['dave'] });
-    const before = await Promise.all(cluster.nodes.map((n) => clusterMessages(n.url)));
+    const before = await Promise.all(env.nodes.map((n) => clusterMessages(n.url)));
 
     for (let i = 0; i < CALLS; i++) {
       const { callId } = await alice.request('call_invite', { to: 'bob', media: 'audio', sdp: FAKE_SDP });
@@ -51,7 +46,7 @@ describe.skipIf(!redisServerAvailable)('cross-node routing reaches only the node
       await alice.request('call_end', { callId });
       await bob.next('call_ended', (p) => p.callId === callId);
     }
-    const after = await Promise.all(cluster.nodes.map((n) => clusterMessages(n.url)));
+    const after = await Promise.all(env.nodes.map((n) => clusterMessages(n.url)));
     const received = after.map((a, i) => a - (before[i] ?? 0));
     console.info(`cluster messages received over ${CALLS} calls (node1, node2, node3):`, received);
     expect(received[2]).toBe(0);
