@@ -1,10 +1,10 @@
-import type { Socket } from 'socket.io-client';
 import { connectSwitchboard, forEachLimited } from '../lib/clients.js';
 import { Inbox } from '../lib/inbox.js';
 import { serveGenerator } from '../lib/ipc.js';
 import { pace, until } from '../lib/pacer.js';
 import { candidateInit, candidateSeq, FAKE_SDP } from '../lib/payloads.js';
 import { Samples, summarize } from '../lib/stats.js';
+import type { WireSocket as Socket } from '../lib/wire-socket.js';
 
 /**
  * Call-setup load generator against Switchboard: each call is invite ->

@@ -1,9 +1,9 @@
-import type { Socket } from 'socket.io-client';
 import type WebSocket from 'ws';
 import { connectPeer, connectSio, connectSwitchboard, forEachLimited } from '../lib/clients.js';
 import { serveGenerator } from '../lib/ipc.js';
 import { EMPTY_SUMMARY, Samples, summarize } from '../lib/stats.js';
 import type { ClientKind } from '../lib/targets.js';
+import type { WireSocket as Socket } from '../lib/wire-socket.js';
 
 /**
  * Idle-capacity generator: each step connects `rate` more idle clients (the

@@ -1,4 +1,3 @@
-import type { Socket } from 'socket.io-client';
 import type WebSocket from 'ws';
 import { connectPeer, connectSio, connectSwitchboard, forEachLimited } from '../lib/clients.js';
 import { serveGenerator } from '../lib/ipc.js';
@@ -6,6 +5,7 @@ import { pace, until } from '../lib/pacer.js';
 import { candidateInit, candidateSeq, FAKE_SDP } from '../lib/payloads.js';
 import { Samples, summarize } from '../lib/stats.js';
 import type { ClientKind } from '../lib/targets.js';
+import type { WireSocket as Socket } from '../lib/wire-socket.js';
 
 /**
  * Relay load generator: `pairs` sender/receiver pairs; each step sends 1 KB
@@ -21,6 +21,12 @@ export interface RelayConfig {
   cross: boolean;
   /** How many of the urls host pairs (the rest host none, to show they receive nothing). */
   pairNodes: number;
+  /**
+   * Ask for an ack per message (as the SDK does). Off, messages go out as
+   * PeerJS clients send theirs, one frame each way; a refused one then comes
+   * back as `request_error` and counts as an error.
+   */
+  acks: boolean;
 }
 
 type Send = (seq: number) => void;
@@ -74,7 +80,12 @@ async function setupPair(cfg: RelayConfig, i: number): Promise<void> {
       deliver(candidateSeq(p.candidate.candidate)),
     );
     const s: Socket = a.socket;
-    sends.push((seq) => s.emit('ice_candidate', { callId, candidate: candidateInit(seq) }, onAck));
+    s.on('request_error', () => nacked++);
+    sends.push(
+      cfg.acks
+        ? (seq) => s.emit('ice_candidate', { callId, candidate: candidateInit(seq) }, onAck)
+        : (seq) => s.emit('ice_candidate', { callId, candidate: candidateInit(seq) }),
+    );
   } else if (cfg.kind === 'sio') {
     const [a, b] = await Promise.all([connectSio(urlA, `a${i}`), connectSio(urlB, `b${i}`)]);
     closers.push(
@@ -85,7 +96,11 @@ async function setupPair(cfg: RelayConfig, i: number): Promise<void> {
       deliver(candidateSeq(m.payload.candidate.candidate)),
     );
     const to = `b${i}`;
-    sends.push((seq) => a.emit('relay', { to, type: 'CANDIDATE', payload: { candidate: candidateInit(seq) } }, onAck));
+    sends.push(
+      cfg.acks
+        ? (seq) => a.emit('relay', { to, type: 'CANDIDATE', payload: { candidate: candidateInit(seq) } }, onAck)
+        : (seq) => a.emit('relay', { to, type: 'CANDIDATE', payload: { candidate: candidateInit(seq) } }),
+    );
   } else {
     const [a, b] = await Promise.all([connectPeer(urlA, `a${i}`), connectPeer(urlB, `b${i}`)]);
     closers.push(
@@ -101,12 +116,12 @@ async function setupPair(cfg: RelayConfig, i: number): Promise<void> {
   }
 }
 
-let kind: ClientKind = 'switchboard';
+let acks = true;
 
 serveGenerator({
   async setup(config) {
     const cfg = config as RelayConfig;
-    kind = cfg.kind;
+    acks = cfg.acks && cfg.kind !== 'peerjs';
     const failures = await forEachLimited(cfg.pairs, 50, (i) => setupPair(cfg, i));
     if (failures > 0) throw new Error(`${failures} of ${cfg.pairs} pairs failed to set up`);
     return { pairs: sends.length };
@@ -125,7 +140,6 @@ serveGenerator({
       fired++;
       sends[seq % sends.length]!(seq);
     });
-    const acks = kind !== 'peerjs';
     await until(() => delivered >= fired && (!acks || acked + nacked >= fired), 3000);
     lastDelivery = performance.now();
     const errors = nacked + (fired - delivered) + (acks ? Math.max(0, fired - acked - nacked) : 0);

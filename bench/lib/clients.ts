@@ -1,39 +1,26 @@
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import WebSocket from 'ws';
 import { tokenFor } from './tokens.js';
+import { WireSocket } from './wire-socket.js';
 
 /** Generator-side connections to each system under test (127.0.0.1 only). */
-
-const SIO_OPTS: Partial<ManagerOptions & SocketOptions> = {
-  transports: ['websocket'],
-  forceNew: true,
-  reconnection: false,
-  timeout: 20_000,
-};
-
-function connected(socket: Socket): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => reject(err));
-  });
-}
 
 /** A Switchboard device: JWT with `sub` = userId; resolves on its `session` event. */
 export async function connectSwitchboard(
   url: string,
   userId: string,
   deviceId: string,
-): Promise<{ socket: Socket; heartbeatIntervalMs: number }> {
-  const socket = io(url, { ...SIO_OPTS, auth: { token: await tokenFor(userId), deviceId } });
-  const session = new Promise<{ heartbeatIntervalMs: number }>((resolve) => socket.once('session', resolve));
-  await connected(socket);
+): Promise<{ socket: WireSocket; heartbeatIntervalMs: number }> {
+  let session!: Promise<{ heartbeatIntervalMs: number }>;
+  const socket = await WireSocket.connect(url, { token: await tokenFor(userId), deviceId }, (s) => {
+    session = new Promise((resolve) => s.once('session', resolve));
+  });
   const s = await session;
   return { socket, heartbeatIntervalMs: s.heartbeatIntervalMs };
 }
 
 /** A client of the bare Socket.IO relay, in the room `id`. */
-export function connectSio(url: string, id: string): Promise<Socket> {
-  return connected(io(url, { ...SIO_OPTS, auth: { id } }));
+export function connectSio(url: string, id: string): Promise<WireSocket> {
+  return WireSocket.connect(url, { id });
 }
 
 /** A PeerJS client: the server's WebSocket, resolved on its OPEN message. */

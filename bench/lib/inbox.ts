@@ -1,4 +1,4 @@
-import type { Socket } from 'socket.io-client';
+import type { WireSocket as Socket } from './wire-socket.js';
 
 /** The fields of call events the bench reads. */
 export interface CallEvent {
