@@ -11,7 +11,7 @@ import { runRelay } from './scenarios/relay.js';
 import { runRingTimeout } from './scenarios/ring-timeout.js';
 
 /**
- * `npm run bench [-- --quick] [--only=relay,calls,idle,ring] [--target=<name part>] [--dist] [--cpu-prof]`:
+ * `npm run bench [-- --quick] [--only=relay,calls,idle,ring] [--target=<name part>] [--dist] [--cpu-prof] [--node-flags='...'] [--rate=N]`:
  * every scenario against freshly started servers, the baselines in the same run.
  */
 
@@ -24,6 +24,8 @@ const only = args
 const wants = (s: string) => !only || only.includes(s);
 runOptions.dist = args.includes('--dist');
 runOptions.targetFilter = args.find((a) => a.startsWith('--target='))?.slice(9);
+const extraFlags = args.find((a) => a.startsWith('--node-flags='))?.slice(13);
+if (extraFlags) runOptions.nodeFlags.push(...extraFlags.split(' ').filter(Boolean));
 if (args.includes('--cpu-prof'))
   runOptions.nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
 
@@ -40,6 +42,10 @@ const M = quick
       idle: { n: 18_000, holdMs: 3000 },
       ring: { stepMs: 8000, probes: 50 },
     };
+
+// `--rate=N`: one relay step at N msgs/s per system and no climb, to compare CPU per message at equal load.
+const fixedRate = Number(args.find((a) => a.startsWith('--rate='))?.slice(7));
+if (fixedRate > 0) M.relay.ladder = { start: fixedRate, max: fixedRate, refine: 0 };
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

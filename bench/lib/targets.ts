@@ -26,7 +26,7 @@ export interface Target {
 export interface RunOptions {
   /** Run the built server (`packages/server/dist/main.js`) instead of the sources through tsx. */
   dist: boolean;
-  /** Extra node flags for Switchboard nodes (e.g. --cpu-prof). */
+  /** Extra node flags for every server process but Redis (e.g. --cpu-prof), baselines included. */
   nodeFlags: string[];
   /** Only targets whose name contains this (for profiling one system). */
   targetFilter?: string;
@@ -114,7 +114,7 @@ export function bareSocketIo(nodes: number): Target {
             startServerProcess(
               `sio-${i + 1}`,
               process.execPath,
-              () => [...TS_NODE_ARGS, 'bench/baselines/sio-relay.ts'],
+              () => [...runOptions.nodeFlags, ...TS_NODE_ARGS, 'bench/baselines/sio-relay.ts'],
               redisUrl ? { REDIS_URL: redisUrl } : {},
             ),
           ),
@@ -135,7 +135,7 @@ export function peerjs(): Target {
       const proc = await startServerProcess(
         'peerjs',
         process.execPath,
-        () => [...TS_NODE_ARGS, 'bench/baselines/peerjs-server.ts'],
+        () => [...runOptions.nodeFlags, ...TS_NODE_ARGS, 'bench/baselines/peerjs-server.ts'],
         {},
       );
       return deployment('peerjs', [proc]);

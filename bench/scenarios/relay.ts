@@ -24,18 +24,38 @@ interface RelayCase {
   target: Target;
   cross: boolean;
   pairNodes: number;
+  acks: boolean;
 }
 
+/** Scenario names: acked relay is what the SDK does; unacked is one frame each way, as PeerJS clients send. */
+export const RELAY = 'relay';
+export const RELAY_UNACKED = 'relay, no acks';
+export const RELAY_CROSS = 'relay cross-node';
+export const RELAY_CROSS_UNACKED = 'relay cross-node, no acks';
+
 export function relayCases(opts: RelayOptions): RelayCase[] {
+  const one = { cross: false, pairNodes: 1 };
+  const two = { cross: true, pairNodes: 2 };
   const cases: RelayCase[] = [
-    { target: switchboard(1, false), cross: false, pairNodes: 1 },
-    { target: peerjs(), cross: false, pairNodes: 1 },
-    { target: bareSocketIo(1), cross: false, pairNodes: 1 },
-    { target: switchboard(2, true), cross: true, pairNodes: 2 },
-    { target: bareSocketIo(2), cross: true, pairNodes: 2 },
+    { target: peerjs(), ...one, acks: false },
+    { target: switchboard(1, false), ...one, acks: false },
+    { target: bareSocketIo(1), ...one, acks: false },
+    { target: switchboard(1, false), ...one, acks: true },
+    { target: bareSocketIo(1), ...one, acks: true },
+    { target: switchboard(2, true), ...two, acks: true },
+    { target: bareSocketIo(2), ...two, acks: true },
+    { target: switchboard(2, true), ...two, acks: false },
+    { target: bareSocketIo(2), ...two, acks: false },
   ];
-  if (opts.threeNodes) cases.push({ target: switchboard(3, true), cross: true, pairNodes: 2 });
+  if (opts.threeNodes) cases.push({ target: switchboard(3, true), cross: true, pairNodes: 2, acks: true });
   return cases.filter((c) => selected(c.target));
+}
+
+function scenarioName(c: RelayCase): string {
+  // PeerJS has no acks: its one figure stands in both single-node comparisons.
+  if (c.target.kind === 'peerjs') return RELAY;
+  if (c.cross) return c.acks ? RELAY_CROSS : RELAY_CROSS_UNACKED;
+  return c.acks ? RELAY : RELAY_UNACKED;
 }
 
 export async function runRelay(opts: RelayOptions): Promise<ScenarioResult[]> {
@@ -43,7 +63,7 @@ export async function runRelay(opts: RelayOptions): Promise<ScenarioResult[]> {
   for (const c of relayCases(opts)) {
     out.push(
       await runLadder({
-        scenario: c.cross ? 'relay cross-node' : 'relay',
+        scenario: scenarioName(c),
         unit: 'msgs/s',
         target: c.target,
         generator: 'relay',
@@ -53,6 +73,7 @@ export async function runRelay(opts: RelayOptions): Promise<ScenarioResult[]> {
           pairs: opts.pairs,
           cross: c.cross,
           pairNodes: c.pairNodes,
+          acks: c.acks,
         }),
         ladder: opts.ladder,
         stepMs: opts.stepMs,
