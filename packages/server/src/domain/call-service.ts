@@ -146,28 +146,52 @@ export class CallService {
     throw new DomainError('INVALID_STATE');
   }
 
+  /** Relays an SDP to the other participant; resolves to that device (see {@link relaySdpTo}). */
   async relaySdp(
     sender: DeviceRef,
     event: Exclude<SignalingEventName, 'ice_candidate'>,
     req: { callId: string; sdp: string },
-  ) {
+  ): Promise<DeviceRef | undefined> {
     const call = await this.load(req.callId, sender, isMediaParticipant, ['active']);
     const to = otherParticipant(call, sender);
-    if (to) this.notifier.emit({ devices: [to] }, event, { callId: req.callId, sdp: req.sdp, from: sender });
+    if (to) this.relaySdpTo(sender, to, event, req);
+    return to;
   }
 
-  async relayCandidate(sender: DeviceRef, { callId, candidate }: RequestPayload<'ice_candidate'>): Promise<void> {
+  /**
+   * Relays to a peer the caller already checked: the transport passes the
+   * peer the store confirmed for this active call moments ago, so that a
+   * stream of messages does not read the store once per message.
+   */
+  relaySdpTo(
+    sender: DeviceRef,
+    to: DeviceRef,
+    event: Exclude<SignalingEventName, 'ice_candidate'>,
+    req: { callId: string; sdp: string },
+  ): void {
+    this.notifier.emit({ devices: [to] }, event, { callId: req.callId, sdp: req.sdp, from: sender });
+  }
+
+  /** Relays a candidate; resolves to the other participant once the call is active (see {@link relayCandidateTo}). */
+  async relayCandidate(sender: DeviceRef, req: RequestPayload<'ice_candidate'>): Promise<DeviceRef | undefined> {
+    const { callId, candidate } = req;
     const call = await this.load(callId, sender, isMediaParticipant, ['ringing', 'active']);
-    const payload = { callId, candidate, from: sender };
     if (call.state === 'active') {
       const to = otherParticipant(call, sender);
-      if (to) this.notifier.emit({ devices: [to] }, 'ice_candidate', payload);
-      return;
+      if (to) this.relayCandidateTo(sender, to, req);
+      return to;
     }
+    const payload = { callId, candidate, from: sender };
     // Ringing: only the caller gets here. Devices that start ringing later
     // get the stored ones in their call_incoming.
     if (candidate) await this.store.addCandidate(callId, candidate, Limits.storedCandidates);
     this.notifier.emit({ users: [call.callee.userId] }, 'ice_candidate', payload);
+    return undefined;
+  }
+
+  /** As {@link relaySdpTo}, for a candidate of an active call. */
+  relayCandidateTo(sender: DeviceRef, to: DeviceRef, { callId, candidate }: RequestPayload<'ice_candidate'>): void {
+    this.notifier.emit({ devices: [to] }, 'ice_candidate', { callId, candidate, from: sender });
   }
 
   /** Tells every involved device of an end (but the one that caused it) and updates presence. */

@@ -1,8 +1,22 @@
-import type { ClientEventName } from '@switchboard/protocol';
+import type { ClientEventName, DeviceRef } from '@switchboard/protocol';
 import type { Socket } from 'socket.io';
 import type { KnownCall } from '../domain/device-service.js';
 
-const trackers = new WeakMap<Socket, Map<string, KnownCall>>();
+/** What the socket knows of a call, and the peer the store last confirmed for it (see {@link confirmedPeer}). */
+interface TrackedCall extends KnownCall {
+  peer?: DeviceRef;
+  confirmedAt?: number;
+}
+
+/**
+ * How long a store-confirmed peer of an active call is trusted without
+ * reading the store again. The entry goes as soon as the socket is told the
+ * call ended, so this bounds only what an end event lost on the way (a
+ * partition between nodes) can leave behind.
+ */
+export const PEER_TRUST_MS = 1000;
+
+const trackers = new WeakMap<Socket, Map<string, TrackedCall>>();
 /** Per socket, the calls it was told ended (or ended itself), newest last, at most {@link ENDED_KEPT}. */
 const endedCalls = new WeakMap<Socket, Set<string>>();
 const ENDED_KEPT = 64;
@@ -21,7 +35,7 @@ function noteEnded(socket: Socket, callId: string): void {
  * is compared with the stored state to tell the device what it missed.
  */
 export function trackCalls(socket: Socket): Map<string, KnownCall> {
-  const known = new Map<string, KnownCall>();
+  const known = new Map<string, TrackedCall>();
   trackers.set(socket, known);
   endedCalls.set(socket, new Set());
   socket.onAnyOutgoing((event: string, payload: { callId?: string; role?: 'caller' | 'callee'; state?: string }) => {
@@ -49,6 +63,27 @@ export function knowsOf(socket: Socket, callId: string): boolean {
 
 export function knownCalls(socket: Socket): Map<string, KnownCall> {
   return trackers.get(socket) ?? new Map();
+}
+
+/**
+ * The other participant of an active call of this socket, when the store
+ * named it within the last {@link PEER_TRUST_MS}: relayed candidates and
+ * SDPs then skip the store read (on Redis, a round trip per message).
+ */
+export function confirmedPeer(socket: Socket, callId: string, now: number): DeviceRef | undefined {
+  const call = trackers.get(socket)?.get(callId);
+  if (call?.state !== 'active' || call.confirmedAt === undefined || now - call.confirmedAt > PEER_TRUST_MS) {
+    return undefined;
+  }
+  return call.peer;
+}
+
+/** Records the peer the store just confirmed for an active call the socket knows as active. */
+export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | undefined, now: number): void {
+  const call = trackers.get(socket)?.get(callId);
+  if (!peer || call?.state !== 'active') return;
+  call.peer = peer;
+  call.confirmedAt = now;
 }
 
 /** Updates the socket's view after one of its own requests succeeded. */

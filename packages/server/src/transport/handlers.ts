@@ -1,6 +1,9 @@
+import type { DeviceRef } from '@switchboard/protocol';
+import type { Socket } from 'socket.io';
 import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
+import { confirmedPeer, confirmPeer } from './call-tracker.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
 
@@ -11,6 +14,25 @@ export interface HandlerDeps {
   now: () => number;
   /** Resolves once joined rooms are live across nodes. */
   roomsReady?: () => Promise<void>;
+}
+
+function relaySdp(
+  calls: CallService,
+  device: DeviceRef,
+  socket: Socket,
+  event: 'sdp_offer' | 'sdp_answer',
+  req: { callId: string; sdp: string },
+  now: number,
+): Record<string, never> | Promise<Record<string, never>> {
+  const peer = confirmedPeer(socket, req.callId, now);
+  if (peer) {
+    calls.relaySdpTo(device, peer, event, req);
+    return {};
+  }
+  return calls.relaySdp(device, event, req).then((to) => {
+    confirmPeer(socket, req.callId, to, now);
+    return {};
+  });
 }
 
 /** Each client event mapped to the domain service that answers it. */
@@ -53,17 +75,21 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       await calls.end(device, req);
       return {};
     },
-    sdp_offer: async ({ device }, req) => {
-      await calls.relaySdp(device, 'sdp_offer', req);
-      return {};
-    },
-    sdp_answer: async ({ device }, req) => {
-      await calls.relaySdp(device, 'sdp_answer', req);
-      return {};
-    },
-    ice_candidate: async ({ device }, req) => {
-      await calls.relayCandidate(device, req);
-      return {};
+    // Signaling of an active call goes to the peer the store confirmed for
+    // this socket within the last second, without reading it again; the
+    // socket forgets the peer the moment it is told the call ended.
+    sdp_offer: ({ device, socket }, req) => relaySdp(calls, device, socket, 'sdp_offer', req, now()),
+    sdp_answer: ({ device, socket }, req) => relaySdp(calls, device, socket, 'sdp_answer', req, now()),
+    ice_candidate: ({ device, socket }, req) => {
+      const peer = confirmedPeer(socket, req.callId, now());
+      if (peer) {
+        calls.relayCandidateTo(device, peer, req);
+        return {};
+      }
+      return calls.relayCandidate(device, req).then((to) => {
+        confirmPeer(socket, req.callId, to, now());
+        return {};
+      });
     },
     // Always the sender's own user: there is no way to name another.
     call_history: async ({ device }, req) => ({ calls: await calls.history(device.userId, req) }),

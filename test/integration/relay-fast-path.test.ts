@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
+import { PEER_TRUST_MS } from '../../packages/server/src/transport/call-tracker.js';
+import { type InProcessNode, startNode } from '../support/in-process-node.js';
+import { activeCall, closeAll, connect, sleep, uniqueUser } from '../support/test-client.js';
+
+/** The memory store, counting the call reads the request checks make. */
+class CountingStore extends MemoryStore {
+  summaryReads = 0;
+  override getCallSummary(callId: string) {
+    this.summaryReads++;
+    return super.getCallSummary(callId);
+  }
+}
+
+describe('relay of an active call without a store read per message', () => {
+  let node: InProcessNode;
+  const store = new CountingStore();
+  beforeAll(async () => {
+    node = await startNode({}, store);
+  });
+  afterAll(() => node.close());
+
+  it('reads the call once per trust window, however many candidates and SDPs flow', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    const before = store.summaryReads;
+    for (let i = 0; i < 20; i++) {
+      expect(await alice.request('ice_candidate', { callId, candidate: { candidate: `a${i}` } })).toEqual({ ok: true });
+    }
+    expect(await alice.request('sdp_offer', { callId, sdp: 'offer-2' })).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(1);
+    await bob.next('sdp_offer', (p) => p.sdp === 'offer-2');
+    expect(bob.all('ice_candidate').map((p) => p.candidate?.candidate)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `a${i}`),
+    );
+
+    // Once the window has passed, the next message checks the store again.
+    await sleep(PEER_TRUST_MS + 50);
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'late' } })).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(2);
+    closeAll(alice, bob);
+  });
+
+  it('refuses at once after the call ended, for both participants, within the window', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'c1' } })).toEqual({ ok: true });
+    expect(await bob.request('ice_candidate', { callId, candidate: { candidate: 'c2' } })).toEqual({ ok: true });
+    expect(await bob.request('call_end', { callId })).toEqual({ ok: true });
+    const refused = { ok: false, error: { code: 'INVALID_STATE' } };
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'c3' } })).toMatchObject(refused);
+    expect(await bob.request('ice_candidate', { callId, candidate: { candidate: 'c4' } })).toMatchObject(refused);
+    expect(await alice.request('sdp_offer', { callId, sdp: 'offer-3' })).toMatchObject(refused);
+    closeAll(alice, bob);
+  });
+
+  it('a third device never rides on a participant’s window', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'c1' } })).toEqual({ ok: true });
+    const bobTablet = await connect(node.url, bob.userId, { deviceId: 'tablet' });
+    expect(await bobTablet.request('ice_candidate', { callId, candidate: { candidate: 'x' } })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_PARTICIPANT' },
+    });
+    closeAll(alice, bob, bobTablet);
+  });
+});
