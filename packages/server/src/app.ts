@@ -173,11 +173,10 @@ export class SwitchboardNode {
         onSucceeded: ({ socket }, event, callId) => {
           noteRequest(socket, event, callId);
           if (event === 'sdp_offer' || event === 'sdp_answer' || event === 'ice_candidate') {
-            this.metrics.signalingRelayed.inc({ event });
+            this.metrics.countRelayed(event);
           }
         },
-        onAnswered: (event, code) =>
-          this.metrics.requests.inc({ event: isClientEvent(event) ? event : 'unknown', outcome: code ?? 'ok' }),
+        onAnswered: (event, code) => this.metrics.countRequest(isClientEvent(event) ? event : 'unknown', code ?? 'ok'),
       },
     );
     this.io.use(

@@ -74,6 +74,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Label children by their label values: looking one up hashes the labels, twice per relayed message. */
+  private readonly children = new Map<string, Counter.Internal>();
+
+  /** `requests` + 1 for one answer; `outcome` is `ok` or the error code. */
+  countRequest(event: string, outcome: string): void {
+    this.child(this.requests, `r ${event} ${outcome}`, { event, outcome }).inc();
+  }
+
+  /** `signalingRelayed` + 1 for one relayed SDP or candidate. */
+  countRelayed(event: string): void {
+    this.child(this.signalingRelayed, `s ${event}`, { event }).inc();
+  }
+
+  private child<T extends string>(counter: Counter<T>, key: string, labels: Record<T, string>): Counter.Internal {
+    let child = this.children.get(key);
+    if (!child) {
+      child = counter.labels(labels as never);
+      this.children.set(key, child);
+    }
+    return child;
+  }
+
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
