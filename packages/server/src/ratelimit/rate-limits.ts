@@ -48,19 +48,23 @@ export class RateLimits {
     }
   }
 
-  /** Consumes one point; resolves to the wait in ms when over the limit, undefined when allowed. */
-  async consume(kind: LimitKind, key: string): Promise<number | undefined> {
+  /**
+   * Consumes one point; resolves to the wait in ms when over the limit,
+   * undefined when allowed. A limit that is off answers undefined at once,
+   * without a promise.
+   */
+  consume(kind: LimitKind, key: string): Promise<number | undefined> | undefined {
     const limiter = this.limiters.get(kind);
     if (!limiter) return undefined;
-    try {
-      await limiter.consume(key);
-      return undefined;
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        this.onLimited(kind);
-        return Math.max(1, Math.ceil(err.msBeforeNext));
-      }
-      throw err;
-    }
+    return limiter.consume(key).then(
+      () => undefined,
+      (err: unknown) => {
+        if (err instanceof RateLimiterRes) {
+          this.onLimited(kind);
+          return Math.max(1, Math.ceil(err.msBeforeNext));
+        }
+        throw err;
+      },
+    );
   }
 }
