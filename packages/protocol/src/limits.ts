@@ -14,11 +14,15 @@ export const Limits = {
   shortTokenChars: 256,
 } as const;
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /**
  * UTF-8 length of a string without allocating an encoded copy: this runs
- * on every SDP and candidate.
+ * on every SDP and candidate. Those are ASCII in practice, and the regex
+ * engine tells so about three times faster than the loop below counts.
  */
 export function utf8ByteLength(s: string): number {
+  if (!NON_ASCII.test(s)) return s.length;
   let bytes = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

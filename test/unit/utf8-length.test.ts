@@ -1,0 +1,22 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fitsUtf8, utf8ByteLength } from '../../packages/protocol/src/limits.js';
+
+describe('UTF-8 length of wire strings', () => {
+  it('equals the encoded length for any string, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => {
+        expect(utf8ByteLength(s)).toBe(Buffer.byteLength(s, 'utf8'));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts ASCII by length and anything else by bytes, at the limit', () => {
+    expect(utf8ByteLength('a'.repeat(2048))).toBe(2048);
+    expect(fitsUtf8('a'.repeat(2048), 2048)).toBe(true);
+    expect(fitsUtf8(`${'a'.repeat(2047)}é`, 2048)).toBe(false);
+    expect(utf8ByteLength('😀')).toBe(4);
+    expect(utf8ByteLength('\ud800')).toBe(3);
+  });
+});
