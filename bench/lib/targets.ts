@@ -40,10 +40,12 @@ const SWITCHBOARD_ENV: Record<string, string> = {
   JWT_SECRET: BENCH_SECRET,
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
-  RATE_LIMIT_INVITES_PER_MIN: '0',
-  RATE_LIMIT_SIGNALING_PER_10S: '0',
-  RATE_LIMIT_REQUESTS_PER_10S: '0',
-  RATE_LIMIT_CONNECTIONS_PER_10S: '0',
+  // Limits stay on, as in production, so their cost is measured; set far
+  // above what the generators send so that none refuses anything.
+  RATE_LIMIT_INVITES_PER_MIN: '100000000',
+  RATE_LIMIT_SIGNALING_PER_10S: '100000000',
+  RATE_LIMIT_REQUESTS_PER_10S: '100000000',
+  RATE_LIMIT_CONNECTIONS_PER_10S: '100000000',
   SHUTDOWN_TIMEOUT_MS: '3000',
 };
 
