@@ -64,6 +64,7 @@ export class SwitchboardNode {
   private readonly logger: Logger;
   /** The push webhook client, when `PUSH_WEBHOOK_URL` is set. */
   private readonly push: WebhookPush | undefined;
+  private readonly limits: RateLimits;
 
   constructor(options: NodeOptions) {
     const { config, store, logger } = options;
@@ -149,6 +150,7 @@ export class SwitchboardNode {
     const limits = new RateLimits(config, options.redis, options.keyPrefix, (limit) =>
       this.metrics.rateLimited.inc({ limit }),
     );
+    this.limits = limits;
     const abuse = new AbuseGuard(
       { maxStrikes: config.ABUSE_MAX_STRIKES, windowMs: config.ABUSE_WINDOW_MS },
       (socket, kind, strikes) => {
@@ -235,6 +237,7 @@ export class SwitchboardNode {
   async close(): Promise<void> {
     this.maintenance.stop();
     this.push?.close();
+    this.limits.close();
     // A request still in flight (a scrape, a health check) may hold the close up for a second at most.
     const force = setTimeout(() => this.httpServer.closeAllConnections(), 1000);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));

@@ -91,14 +91,14 @@ export class RequestRouter {
     const data = parsed.data as RequestPayload<E>;
     const { device } = ctx;
     const key = event === 'call_invite' ? device.userId : `${device.userId}/${device.deviceId}`;
-    let limited: Promise<number | undefined> | undefined;
+    let limited: Promise<number | undefined> | number | undefined;
     try {
       limited = this.limits.consume(limitOf(event), key);
     } catch (err) {
       this.failed(ctx, event, data, ack, err);
       return;
     }
-    if (limited === undefined) this.run(ctx, event, data, ack, undefined);
+    if (!(limited instanceof Promise)) this.run(ctx, event, data, ack, limited);
     else {
       limited.then(
         (retryAfterMs) => this.run(ctx, event, data, ack, retryAfterMs),
