@@ -35,8 +35,17 @@ export function handleConnection(deps: ConnectionDeps) {
   const touchEveryMs = Math.floor(deps.presenceTtlMs / 3);
   return (socket: Socket): void => {
     const session = sessionOf(socket);
-    const log = logger.child({ userId: session.userId, deviceId: session.deviceId });
-    router.attach({ device: { userId: session.userId, deviceId: session.deviceId }, session, socket });
+    // The handshake is built; the HTTP request behind it would otherwise stay
+    // referenced for the socket's whole life (a few KB per idle device).
+    (socket.conn as { request: unknown }).request = null;
+    // A child logger per socket cost memory on every idle device; the
+    // bindings are added only when something is logged.
+    const who = { userId: session.userId, deviceId: session.deviceId };
+    const log = {
+      debug: (fields: object, msg: string) => logger.debug({ ...who, ...fields }, msg),
+      warn: (fields: object, msg: string) => logger.warn({ ...who, ...fields }, msg),
+    };
+    router.attach({ device: who, session, socket });
     trackCalls(socket);
 
     let lastTouch = Date.now();

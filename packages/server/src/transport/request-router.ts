@@ -61,16 +61,20 @@ export class RequestRouter {
     private readonly hooks: RouterHooks = {},
   ) {}
 
+  /**
+   * One listener per socket routes every event: a listener per event name
+   * cost a closure each on every connected device.
+   */
   attach(ctx: RequestContext): void {
     ctx.socket.onAny((event: unknown, ...args: unknown[]) => {
-      if (typeof event === 'string' && known.has(event)) return;
+      if (typeof event === 'string' && known.has(event)) {
+        this.handle(ctx, event as ClientEventName, args);
+        return;
+      }
       const { ack } = splitArgs(args);
       this.fail(ctx, String(event), ack, errorBody('INVALID_PAYLOAD', 'unknown event'));
       this.hooks.onInvalid?.(ctx);
     });
-    for (const event of clientEventNames) {
-      ctx.socket.on(event, (...args: unknown[]) => this.handle(ctx, event, args));
-    }
   }
 
   /**
