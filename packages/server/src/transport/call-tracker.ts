@@ -22,35 +22,49 @@ const endedCalls = new WeakMap<Socket, Set<string>>();
 const ENDED_KEPT = 64;
 
 function noteEnded(socket: Socket, callId: string): void {
-  const ended = endedCalls.get(socket);
-  if (!ended) return;
+  let ended = endedCalls.get(socket);
+  if (!ended) {
+    ended = new Set();
+    endedCalls.set(socket, ended);
+  }
   ended.delete(callId);
   ended.add(callId);
   if (ended.size > ENDED_KEPT) ended.delete(ended.values().next().value as string);
 }
 
+/** The socket's calls, made on its first call event: most connected devices are idle and never need one. */
+function tracked(socket: Socket): Map<string, TrackedCall> {
+  let known = trackers.get(socket);
+  if (!known) {
+    known = new Map();
+    trackers.set(socket, known);
+  }
+  return known;
+}
+
+type Outgoing = { callId?: string; role?: 'caller' | 'callee'; state?: string };
+
+/** One listener shared by every socket (Socket.IO calls it with the socket as `this`). */
+function observeOutgoing(this: Socket, event: string, payload: Outgoing): void {
+  const callId = payload?.callId;
+  if (typeof callId !== 'string') return;
+  if (event === 'call_incoming') tracked(this).set(callId, { role: 'callee', state: 'ringing' });
+  else if (event === 'call_resumed' && payload.role && (payload.state === 'ringing' || payload.state === 'active')) {
+    tracked(this).set(callId, { role: payload.role, state: payload.state });
+  } else if (event === 'call_accepted') tracked(this).set(callId, { role: 'caller', state: 'active' });
+  else if (event === 'call_ended') {
+    trackers.get(this)?.delete(callId);
+    noteEnded(this, callId);
+  }
+}
+
 /**
- * What one socket has been told about its calls, read off the events that
+ * Follows what one socket is told about its calls, read off the events that
  * actually left for it and the requests it made. After a store outage this
  * is compared with the stored state to tell the device what it missed.
  */
-export function trackCalls(socket: Socket): Map<string, KnownCall> {
-  const known = new Map<string, TrackedCall>();
-  trackers.set(socket, known);
-  endedCalls.set(socket, new Set());
-  socket.onAnyOutgoing((event: string, payload: { callId?: string; role?: 'caller' | 'callee'; state?: string }) => {
-    const callId = payload?.callId;
-    if (typeof callId !== 'string') return;
-    if (event === 'call_incoming') known.set(callId, { role: 'callee', state: 'ringing' });
-    else if (event === 'call_resumed' && payload.role && (payload.state === 'ringing' || payload.state === 'active')) {
-      known.set(callId, { role: payload.role, state: payload.state });
-    } else if (event === 'call_accepted') known.set(callId, { role: 'caller', state: 'active' });
-    else if (event === 'call_ended') {
-      known.delete(callId);
-      noteEnded(socket, callId);
-    }
-  });
-  return known;
+export function trackCalls(socket: Socket): void {
+  socket.onAnyOutgoing(observeOutgoing);
 }
 
 /**
@@ -88,12 +102,11 @@ export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | un
 
 /** Updates the socket's view after one of its own requests succeeded. */
 export function noteRequest(socket: Socket, event: ClientEventName, callId: string | undefined): void {
-  const known = trackers.get(socket);
-  if (!known || callId === undefined) return;
-  if (event === 'call_invite') known.set(callId, { role: 'caller', state: 'ringing' });
-  else if (event === 'call_accept') known.set(callId, { role: 'callee', state: 'active' });
+  if (callId === undefined) return;
+  if (event === 'call_invite') tracked(socket).set(callId, { role: 'caller', state: 'ringing' });
+  else if (event === 'call_accept') tracked(socket).set(callId, { role: 'callee', state: 'active' });
   else if (event === 'call_reject' || event === 'call_cancel' || event === 'call_end') {
-    known.delete(callId);
+    trackers.get(socket)?.delete(callId);
     noteEnded(socket, callId);
   }
 }
