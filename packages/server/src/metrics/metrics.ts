@@ -74,26 +74,37 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Label children by their label values: looking one up hashes the labels, twice per relayed message. */
-  private readonly children = new Map<string, Counter.Internal>();
+  /**
+   * Label children, by event and then outcome: looking a child up through
+   * prom-client hashes its labels, and two counters move on every relayed
+   * message.
+   */
+  private readonly requestChildren = new Map<string, Map<string, Counter.Internal>>();
+  private readonly relayedChildren = new Map<string, Counter.Internal>();
 
   /** `requests` + 1 for one answer; `outcome` is `ok` or the error code. */
   countRequest(event: string, outcome: string): void {
-    this.child(this.requests, `r ${event} ${outcome}`, { event, outcome }).inc();
+    let byOutcome = this.requestChildren.get(event);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      this.requestChildren.set(event, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
+    if (!child) {
+      child = this.requests.labels({ event, outcome });
+      byOutcome.set(outcome, child);
+    }
+    child.inc();
   }
 
   /** `signalingRelayed` + 1 for one relayed SDP or candidate. */
   countRelayed(event: string): void {
-    this.child(this.signalingRelayed, `s ${event}`, { event }).inc();
-  }
-
-  private child<T extends string>(counter: Counter<T>, key: string, labels: Record<T, string>): Counter.Internal {
-    let child = this.children.get(key);
+    let child = this.relayedChildren.get(event);
     if (!child) {
-      child = counter.labels(labels as never);
-      this.children.set(key, child);
+      child = this.signalingRelayed.labels({ event });
+      this.relayedChildren.set(event, child);
     }
-    return child;
+    child.inc();
   }
 
   constructor(nodeId: string) {
