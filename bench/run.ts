@@ -7,7 +7,7 @@ import type { ScenarioResult } from './lib/results.js';
 import { bareSocketIo, peerjs, runOptions, switchboard } from './lib/targets.js';
 import { runCallSetup } from './scenarios/call-setup.js';
 import { runIdle } from './scenarios/idle.js';
-import { runRelay } from './scenarios/relay.js';
+import { RELAY, RELAY_CROSS, RELAY_CROSS_UNACKED, RELAY_UNACKED, runRelay } from './scenarios/relay.js';
 import { runRingTimeout } from './scenarios/ring-timeout.js';
 
 /**
@@ -31,13 +31,13 @@ if (args.includes('--cpu-prof'))
 
 const M = quick
   ? {
-      relay: { pairs: 200, stepMs: 1000, ladder: { start: 1000, max: 32_000, refine: 1 }, threeNodes: false },
+      relay: { pairs: 200, stepMs: 1000, ladder: { start: 2000, max: 32_000, refine: 1 }, full: false },
       calls: { pairs: 150, stepMs: 1000, ladder: { start: 50, max: 3200, refine: 1 } },
       idle: { n: 1500, holdMs: 1000 },
       ring: { stepMs: 2500, probes: 20 },
     }
   : {
-      relay: { pairs: 1000, stepMs: 3000, ladder: { start: 500, max: 64_000, refine: 2 }, threeNodes: true },
+      relay: { pairs: 1000, stepMs: 3000, ladder: { start: 500, max: 64_000, refine: 2 }, full: true },
       calls: { pairs: 600, stepMs: 3000, ladder: { start: 25, max: 6400, refine: 2 } },
       idle: { n: 18_000, holdMs: 3000 },
       ring: { stepMs: 8000, probes: 50 },
@@ -79,14 +79,52 @@ const ratios: Ratio[] = [];
 const ratio = (what: string, a?: number, b?: number) => {
   if (a !== undefined && b) ratios.push({ what, value: a / b });
 };
-const sb1 = find('relay', switchboard(1, false).name)?.value;
-ratio('relay 1 node: Switchboard (memory) / PeerJS server', sb1, find('relay', peerjs().name)?.value);
-ratio('relay 1 node: Switchboard (memory) / bare Socket.IO', sb1, find('relay', bareSocketIo(1).name)?.value);
-const sio2 = find('relay cross-node', bareSocketIo(2).name)?.value;
+const sb1Name = switchboard(1, false).name;
+const peer = find(RELAY, peerjs().name)?.value;
+ratio('relay 1 node, acks: Switchboard (memory) / PeerJS server', find(RELAY, sb1Name)?.value, peer);
 ratio(
-  'relay cross-node: Switchboard 2 nodes / bare Socket.IO sharded 2 nodes',
-  find('relay cross-node', switchboard(2, true).name)?.value,
+  'relay 1 node, acks: Switchboard (memory) / bare Socket.IO',
+  find(RELAY, sb1Name)?.value,
+  find(RELAY, bareSocketIo(1).name)?.value,
+);
+ratio('relay 1 node, no acks: Switchboard (memory) / PeerJS server', find(RELAY_UNACKED, sb1Name)?.value, peer);
+ratio(
+  'relay 1 node, no acks: Switchboard (memory) / bare Socket.IO',
+  find(RELAY_UNACKED, sb1Name)?.value,
+  find(RELAY_UNACKED, bareSocketIo(1).name)?.value,
+);
+const sio2 = find(RELAY_CROSS, bareSocketIo(2).name)?.value;
+ratio(
+  'relay cross-node, acks: Switchboard 2 nodes / bare Socket.IO sharded 2 nodes',
+  find(RELAY_CROSS, switchboard(2, true).name)?.value,
   sio2,
+);
+ratio(
+  'relay cross-node, no acks: Switchboard 2 nodes / bare Socket.IO sharded 2 nodes',
+  find(RELAY_CROSS_UNACKED, switchboard(2, true).name)?.value,
+  find(RELAY_CROSS_UNACKED, bareSocketIo(2).name)?.value,
+);
+// Server CPU per message at each system's best step: the figure a shared machine disturbs least (lower is better).
+const cpu = (scenario: string, target: string) => find(scenario, target)?.cpuUsPerOp;
+ratio(
+  'relay CPU per message, 1 node, acks: Switchboard / bare Socket.IO',
+  cpu(RELAY, sb1Name),
+  cpu(RELAY, bareSocketIo(1).name),
+);
+ratio(
+  'relay CPU per message, 1 node, no acks: Switchboard / PeerJS server',
+  cpu(RELAY_UNACKED, sb1Name),
+  cpu(RELAY, peerjs().name),
+);
+ratio(
+  'relay CPU per message, 1 node, no acks: Switchboard / bare Socket.IO',
+  cpu(RELAY_UNACKED, sb1Name),
+  cpu(RELAY_UNACKED, bareSocketIo(1).name),
+);
+ratio(
+  'relay CPU per message, cross-node, acks: Switchboard / bare Socket.IO sharded',
+  cpu(RELAY_CROSS, switchboard(2, true).name),
+  cpu(RELAY_CROSS, bareSocketIo(2).name),
 );
 for (const n of [2, 3]) {
   const calls = find('call setup', switchboard(n, true).name)?.value;
