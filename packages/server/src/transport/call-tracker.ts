@@ -14,7 +14,7 @@ interface TrackedCall extends KnownCall {
  * call ended, so this bounds only what an end event lost on the way (a
  * partition between nodes) can leave behind.
  */
-export const PEER_TRUST_MS = 1000;
+export const PEER_TRUST_MS = 3000;
 
 const trackers = new WeakMap<Socket, Map<string, TrackedCall>>();
 /** Per socket, the calls it was told ended (or ended itself), newest last, at most {@link ENDED_KEPT}. */

@@ -76,7 +76,7 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       return {};
     },
     // Signaling of an active call goes to the peer the store confirmed for
-    // this socket within the last second, without reading it again; the
+    // this socket within the last 3 s, without reading it again; the
     // socket forgets the peer the moment it is told the call ended.
     sdp_offer: ({ device, socket }, req) => relaySdp(calls, device, socket, 'sdp_offer', req, now()),
     sdp_answer: ({ device, socket }, req) => relaySdp(calls, device, socket, 'sdp_answer', req, now()),
