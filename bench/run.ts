@@ -31,14 +31,14 @@ if (args.includes('--cpu-prof'))
 
 const M = quick
   ? {
-      relay: { pairs: 200, stepMs: 1000, ladder: { start: 2000, max: 32_000, refine: 1 }, full: false },
-      calls: { pairs: 150, stepMs: 1000, ladder: { start: 50, max: 3200, refine: 1 } },
+      relay: { pairs: 200, stepMs: 700, ladder: { start: 2000, max: 32_000, refine: 1 }, full: false },
+      calls: { pairs: 150, stepMs: 800, ladder: { start: 100, max: 3200, refine: 1 }, threeNodes: false },
       idle: { n: 1500, holdMs: 1000 },
       ring: { stepMs: 2500, probes: 20 },
     }
   : {
       relay: { pairs: 1000, stepMs: 3000, ladder: { start: 500, max: 64_000, refine: 2 }, full: true },
-      calls: { pairs: 600, stepMs: 3000, ladder: { start: 25, max: 6400, refine: 2 } },
+      calls: { pairs: 600, stepMs: 3000, ladder: { start: 25, max: 6400, refine: 2 }, threeNodes: true },
       idle: { n: 18_000, holdMs: 3000 },
       ring: { stepMs: 8000, probes: 50 },
     };
