@@ -150,6 +150,7 @@ const run: BenchRun = {
   command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
   results,
   ratios,
+  ...((only || runOptions.targetFilter || fixedRate > 0) && { partial: true }),
 };
 console.log('');
 printTable(run);

@@ -16,6 +16,8 @@ export interface BenchRun {
   command: string;
   results: ScenarioResult[];
   ratios: Ratio[];
+  /** Narrowed by --only, --target or --rate: written beside the mode's summary, not over it. */
+  partial?: boolean;
 }
 
 const fmt = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
@@ -98,7 +100,8 @@ export function writeResults(run: BenchRun, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const stamp = run.startedAt.replaceAll(':', '-').replace(/\..*/, '');
   const json = `${dir}/${run.mode}-${stamp}.json`;
-  const md = `${dir}/${run.mode}.md`;
+  // A run narrowed by --only, --target or --rate is not the mode's summary: it goes beside it.
+  const md = `${dir}/${run.mode}${run.partial ? '-partial' : ''}.md`;
   writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(`${dir}/${run.mode}-latest.json`, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(md, markdown(run));
