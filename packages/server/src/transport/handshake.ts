@@ -64,6 +64,9 @@ export function handshakeMiddleware({ verifyToken, limits, trustProxy }: Handsha
     }
     const data: SocketData = { userId, deviceId: device };
     socket.data = data;
+    // The handshake object lives as long as the socket; the token (often a
+    // kilobyte) is not needed past this point, and holding it helps no one.
+    socket.handshake.auth = {};
     next();
   };
 }
