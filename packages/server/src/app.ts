@@ -20,7 +20,7 @@ import { iceServersFor } from './session/ice-servers.js';
 import type { Store } from './store/store.js';
 import { AbuseGuard } from './transport/abuse-guard.js';
 import { admission, MAX_HTTP_BUFFER } from './transport/admission.js';
-import { knownCalls, noteRequest } from './transport/call-tracker.js';
+import { knownCalls, noteRequest, peekCalls } from './transport/call-tracker.js';
 import { handleConnection, sessionOf } from './transport/connection.js';
 import { createHandlers } from './transport/handlers.js';
 import { handshakeMiddleware } from './transport/handshake.js';
@@ -252,7 +252,7 @@ export class SwitchboardNode {
       users: () => new Set(sockets().map((s) => s.data.userId)).size,
       callsByState: () => {
         const counts = { ringing: 0, active: 0 };
-        for (const socket of sockets()) for (const call of knownCalls(socket).values()) counts[call.state]++;
+        for (const socket of sockets()) for (const call of peekCalls(socket).values()) counts[call.state]++;
         return counts;
       },
     };

@@ -85,8 +85,12 @@ export class DeviceService {
    */
   async reconcile(session: DeviceSession, known: ReadonlyMap<string, KnownCall>): Promise<void> {
     const to = { devices: [session] };
-    for (const [callId, view] of known) {
+    for (const callId of [...known.keys()]) {
       const call = await this.store.getCall(callId);
+      // `known` is live: while the store was read, the device may have been
+      // told of this call's end, or its answer. Judge by what it knows now.
+      const view = known.get(callId);
+      if (!view) continue;
       if (!call) {
         this.local.emit(to, 'call_ended', { callId, reason: 'disconnected' });
         continue;

@@ -75,9 +75,21 @@ export function knowsOf(socket: Socket, callId: string): boolean {
   return trackers.get(socket)?.has(callId) === true || endedCalls.get(socket)?.has(callId) === true;
 }
 
+/**
+ * The socket's calls as a live map: what the socket is told while a caller
+ * awaits the store shows up in it (a resync relies on that not to tell a
+ * device twice).
+ */
 export function knownCalls(socket: Socket): Map<string, KnownCall> {
-  return trackers.get(socket) ?? new Map();
+  return tracked(socket);
 }
+
+/** The socket's calls for reading only (metrics): an idle socket gets no map made for it. */
+export function peekCalls(socket: Socket): ReadonlyMap<string, KnownCall> {
+  return trackers.get(socket) ?? EMPTY;
+}
+
+const EMPTY: ReadonlyMap<string, KnownCall> = new Map();
 
 /**
  * The other participant of an active call of this socket, when the store
