@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessNode, startNode } from '../support/in-process-node.js';
 import {
   activeCall,
+  cast,
   closeAll,
   connect,
   FAKE_SDP,
+  ref,
   ringingCall,
   settle,
   type TestClient,
@@ -13,25 +15,11 @@ import {
 } from '../support/test-client.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
 const cand = (i: number) => ({
   candidate: `candidate:${i} 1 udp 2122260223 10.0.0.1 ${5000 + i} typ host`,
   sdpMid: '0',
   sdpMLineIndex: 0,
 });
-
-/** alice (phone + laptop), bob (phone + laptop) and carol (one device), fresh users each time. */
-async function cast(url: string) {
-  const a = uniqueUser('alice');
-  const b = uniqueUser('bob');
-  const alice = await connect(url, a, { deviceId: 'phone' });
-  const aliceLaptop = await connect(url, a, { deviceId: 'laptop' });
-  const bobPhone = await connect(url, b, { deviceId: 'phone' });
-  const bobLaptop = await connect(url, b, { deviceId: 'laptop' });
-  const carol = await connect(url, uniqueUser('carol'), { deviceId: 'tablet' });
-  const all = [alice, aliceLaptop, bobPhone, bobLaptop, carol];
-  return { alice, aliceLaptop, bobPhone, bobLaptop, carol, all, close: () => closeAll(...all) };
-}
 
 describe('call flows on one node', () => {
   let node: InProcessNode;

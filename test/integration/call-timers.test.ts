@@ -3,28 +3,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type InProcessNode, startNode } from '../support/in-process-node.js';
 import {
   activeCall,
+  cast,
   closeAll,
   connect,
   FAKE_SDP,
+  ref,
   ringingCall,
   settle,
-  type TestClient,
   uniqueUser,
 } from '../support/test-client.js';
-
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
-/** alice (phone + laptop), bob (phone + laptop) and carol (one device), fresh users each time. */
-async function cast(url: string) {
-  const a = uniqueUser('alice');
-  const b = uniqueUser('bob');
-  const alice = await connect(url, a, { deviceId: 'phone' });
-  const aliceLaptop = await connect(url, a, { deviceId: 'laptop' });
-  const bobPhone = await connect(url, b, { deviceId: 'phone' });
-  const bobLaptop = await connect(url, b, { deviceId: 'laptop' });
-  const carol = await connect(url, uniqueUser('carol'), { deviceId: 'tablet' });
-  const all = [alice, aliceLaptop, bobPhone, bobLaptop, carol];
-  return { alice, aliceLaptop, bobPhone, bobLaptop, carol, all, close: () => closeAll(...all) };
-}
 
 describe('ring timeout', () => {
   let node: InProcessNode;

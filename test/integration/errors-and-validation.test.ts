@@ -7,13 +7,13 @@ import {
   closeAll,
   connect,
   FAKE_SDP,
+  ref,
   ringingCall,
   settle,
   type TestClient,
   uniqueUser,
 } from '../support/test-client.js';
 
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
 const ID = '6f1c2b1e-8a4d-4c1e-9f00-0123456789ab';
 const goodCandidate = { candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
 const nonObjects = [null, 'text', 42, true, [], [{}]];

@@ -2,12 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../packages/server/src/config/config.js';
 import { type InProcessNode, startNode } from '../support/in-process-node.js';
-import { closeAll, connect, FAKE_SDP, settle, type TestClient, uniqueUser } from '../support/test-client.js';
+import { closeAll, connect, FAKE_SDP, ref, settle, uniqueUser } from '../support/test-client.js';
 import { verifySignature, WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET = 'push-secret-for-tests';
 const RING_TIMEOUT_MS = 2500;
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
 const cand = (i: number) => ({ candidate: `candidate:${i} 1 udp 1 10.0.0.1 ${5000 + i} typ host`, sdpMid: '0' });
 
 describe('push webhook', () => {

@@ -5,14 +5,14 @@ import {
   closeAll,
   connect,
   FAKE_SDP,
+  raceInTurns,
+  ref,
   ringingCall,
   settle,
   sleep,
-  type TestClient,
   uniqueUser,
 } from '../support/test-client.js';
 
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
 const ROUNDS = 5;
 
 async function trio(url: string) {
@@ -66,19 +66,11 @@ describe('races on one node', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const t = await trio(node.url);
       const { callId } = await ringingCall(t.alice, [t.bobPhone, t.bobLaptop]);
-      // Alternate which request leaves first, so both outcomes are exercised.
-      const fire = [
+      const [accept, cancel] = await raceInTurns(
+        round,
         () => t.bobPhone.request('call_accept', { callId }),
         () => t.alice.request('call_cancel', { callId }),
-      ];
-      const pending =
-        round % 2 === 0
-          ? fire.map((f) => f())
-          : fire
-              .reverse()
-              .map((f) => f())
-              .reverse();
-      const [accept, cancel] = await Promise.all(pending);
+      );
       expect(accept.ok !== cancel.ok).toBe(true);
       await settle();
       const stored = await node.store.getCall(callId);
@@ -110,18 +102,11 @@ describe('races on one node', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const t = await trio(node.url);
       const { callId } = await ringingCall(t.alice, [t.bobPhone, t.bobLaptop]);
-      const fire = [
+      const [accept, reject] = await raceInTurns(
+        round,
         () => t.bobPhone.request('call_accept', { callId }),
         () => t.bobLaptop.request('call_reject', { callId }),
-      ];
-      const pending =
-        round % 2 === 0
-          ? fire.map((f) => f())
-          : fire
-              .reverse()
-              .map((f) => f())
-              .reverse();
-      const [accept, reject] = await Promise.all(pending);
+      );
       expect(accept.ok !== reject.ok).toBe(true);
       expect((accept.ok ? reject : accept).error.code).toBe('INVALID_STATE');
       await settle();
@@ -144,18 +129,11 @@ describe('races on one node', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const t = await trio(node.url);
       const { callId } = await ringingCall(t.alice, [t.bobPhone, t.bobLaptop]);
-      const fire = [
+      const [accept, end] = await raceInTurns(
+        round,
         () => t.bobPhone.request('call_accept', { callId }),
         () => t.bobLaptop.request('call_end', { callId }),
-      ];
-      const pending =
-        round % 2 === 0
-          ? fire.map((f) => f())
-          : fire
-              .reverse()
-              .map((f) => f())
-              .reverse();
-      const [accept, end] = await Promise.all(pending);
+      );
       expect(accept.ok !== end.ok).toBe(true);
       if (end.ok) expect(accept.error.code).toBe('INVALID_STATE');
       // Judged after the accept, the other callee device is no longer involved (NOT_PARTICIPANT, by the

@@ -6,14 +6,13 @@ import {
   activeCall,
   closeAll,
   connect,
+  ref,
   ringingCall,
   settle,
   type TestClient,
   uniqueUser,
 } from '../support/test-client.js';
 import { type Env, EVENT_MS, startEnv } from './helpers.js';
-
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
 
 async function history(client: TestClient, query: Record<string, unknown> = {}): Promise<CallHistoryEntry[]> {
   const res = await client.request('call_history', query, EVENT_MS);

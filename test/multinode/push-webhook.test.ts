@@ -1,13 +1,12 @@
 // The push webhook across three node processes on one Redis, against a real HTTP receiver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisServerAvailable } from '../support/redis-server.js';
-import { closeAll, connect, FAKE_SDP, settle, type TestClient, uniqueUser } from '../support/test-client.js';
+import { closeAll, connect, FAKE_SDP, ref, settle, uniqueUser } from '../support/test-client.js';
 import { verifySignature, WebhookReceiver } from '../support/webhook-receiver.js';
 import { type Env, EVENT_MS, startEnv } from './helpers.js';
 
 const SECRET = 'multinode-push-secret';
 const RING_TIMEOUT_MS = 4000;
-const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
 const cand = (i: number) => ({ candidate: `candidate:${i} 1 udp 1 10.0.0.2 ${6000 + i} typ host`, sdpMid: '0' });
 
 describe.skipIf(!redisServerAvailable)('push webhook on three nodes', () => {

@@ -182,3 +182,33 @@ export async function activeCall(caller: TestClient, callees: TestClient[]): Pro
 export function closeAll(...clients: (TestClient | undefined)[]): void {
   for (const c of clients) c?.close();
 }
+
+/** A client's device as the server names it in `from`/`by`. */
+export const ref = (c: TestClient) => ({ userId: c.userId, deviceId: c.deviceId });
+
+/** alice (phone + laptop), bob (phone + laptop) and carol (one device), fresh users each time. */
+export async function cast(url: string) {
+  const a = uniqueUser('alice');
+  const b = uniqueUser('bob');
+  const alice = await connect(url, a, { deviceId: 'phone' });
+  const aliceLaptop = await connect(url, a, { deviceId: 'laptop' });
+  const bobPhone = await connect(url, b, { deviceId: 'phone' });
+  const bobLaptop = await connect(url, b, { deviceId: 'laptop' });
+  const carol = await connect(url, uniqueUser('carol'), { deviceId: 'tablet' });
+  const all = [alice, aliceLaptop, bobPhone, bobLaptop, carol];
+  return { alice, aliceLaptop, bobPhone, bobLaptop, carol, all, close: () => closeAll(...all) };
+}
+
+/**
+ * Sends two racing requests, the first one first on even rounds and the
+ * second one first on odd rounds (so both orders are exercised); answers in
+ * the order given.
+ */
+export function raceInTurns<T>(round: number, first: () => Promise<T>, second: () => Promise<T>): Promise<[T, T]> {
+  if (round % 2 === 0) {
+    const a = first();
+    return Promise.all([a, second()]);
+  }
+  const b = second();
+  return Promise.all([first(), b]);
+}
