@@ -16,21 +16,27 @@ export interface HandlerDeps {
   roomsReady?: () => Promise<void>;
 }
 
-function relaySdp(
-  calls: CallService,
-  device: DeviceRef,
+/**
+ * Signaling of an active call goes to the peer the store confirmed for this
+ * socket within the last 3 s, without reading it again (`direct`); otherwise
+ * the domain reads and checks the call (`checked`), and the peer it relayed
+ * to is remembered. The socket forgets the peer the moment it is told the
+ * call ended.
+ */
+function relayVia(
   socket: Socket,
-  event: 'sdp_offer' | 'sdp_answer',
-  req: { callId: string; sdp: string },
-  now: number,
+  callId: string,
+  now: () => number,
+  direct: (peer: DeviceRef) => void,
+  checked: () => Promise<DeviceRef | undefined>,
 ): Record<string, never> | Promise<Record<string, never>> {
-  const peer = confirmedPeer(socket, req.callId, now);
+  const peer = confirmedPeer(socket, callId, now());
   if (peer) {
-    calls.relaySdpTo(device, peer, event, req);
+    direct(peer);
     return {};
   }
-  return calls.relaySdp(device, event, req).then((to) => {
-    confirmPeer(socket, req.callId, to, now);
+  return checked().then((to) => {
+    confirmPeer(socket, callId, to, now());
     return {};
   });
 }
@@ -75,22 +81,30 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       await calls.end(device, req);
       return {};
     },
-    // Signaling of an active call goes to the peer the store confirmed for
-    // this socket within the last 3 s, without reading it again; the
-    // socket forgets the peer the moment it is told the call ended.
-    sdp_offer: ({ device, socket }, req) => relaySdp(calls, device, socket, 'sdp_offer', req, now()),
-    sdp_answer: ({ device, socket }, req) => relaySdp(calls, device, socket, 'sdp_answer', req, now()),
-    ice_candidate: ({ device, socket }, req) => {
-      const peer = confirmedPeer(socket, req.callId, now());
-      if (peer) {
-        calls.relayCandidateTo(device, peer, req);
-        return {};
-      }
-      return calls.relayCandidate(device, req).then((to) => {
-        confirmPeer(socket, req.callId, to, now());
-        return {};
-      });
-    },
+    sdp_offer: ({ device, socket }, req) =>
+      relayVia(
+        socket,
+        req.callId,
+        now,
+        (peer) => calls.relaySdpTo(device, peer, 'sdp_offer', req),
+        () => calls.relaySdp(device, 'sdp_offer', req),
+      ),
+    sdp_answer: ({ device, socket }, req) =>
+      relayVia(
+        socket,
+        req.callId,
+        now,
+        (peer) => calls.relaySdpTo(device, peer, 'sdp_answer', req),
+        () => calls.relaySdp(device, 'sdp_answer', req),
+      ),
+    ice_candidate: ({ device, socket }, req) =>
+      relayVia(
+        socket,
+        req.callId,
+        now,
+        (peer) => calls.relayCandidateTo(device, peer, req),
+        () => calls.relayCandidate(device, req),
+      ),
     // Always the sender's own user: there is no way to name another.
     call_history: async ({ device }, req) => ({ calls: await calls.history(device.userId, req) }),
   };
