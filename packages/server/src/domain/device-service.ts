@@ -98,6 +98,11 @@ export class DeviceService {
       const answeredElsewhere =
         view.role === 'callee' && call.callee.deviceId !== undefined && !isAcceptedDevice(call, session);
       if (call.state === 'ended') {
+        // An end this recent may still be on its way through the rooms (the
+        // store changes before the event is published); let it land, and
+        // tell the device only if it did not.
+        await this.letRecentLand(call.endedAt ?? 0);
+        if (!known.has(callId)) continue;
         this.local.emit(to, 'call_ended', answeredElsewhere ? answeredElsewherePayload(call) : callEndedPayload(call));
       } else if (call.state === 'active' && view.state === 'ringing') {
         if (view.role === 'caller') {
@@ -135,11 +140,7 @@ export class DeviceService {
       // A call placed just now is also on its way to the device through its
       // rooms; give that delivery time to land, so the device hears of the
       // call once, whichever path wins (then read it again: it may be over).
-      const age = this.now() - listed.createdAt;
-      if (age < RECENT_CALL_MS) {
-        await new Promise((r) => setTimeout(r, RECENT_CALL_MS - age));
-        call = await this.store.getCall(listed.callId);
-      }
+      if (await this.letRecentLand(listed.createdAt)) call = await this.store.getCall(listed.callId);
       if (!call || skip(call.callId)) continue;
       if (call.state === 'ringing' && call.callee.userId === session.userId) {
         const candidates = await this.store.getCandidates(call.callId);
@@ -191,11 +192,21 @@ export class DeviceService {
     if (missed.length === 0) return;
     // An end this recent may still be on its way through the rooms the socket
     // just joined; let it land, so the device hears of it once.
-    const age = this.now() - Math.max(...missed.map((m) => m.endedAt));
-    if (age < RECENT_CALL_MS) await new Promise((r) => setTimeout(r, RECENT_CALL_MS - age));
+    await this.letRecentLand(Math.max(...missed.map((m) => m.endedAt)));
     for (const { payload } of missed) {
       if (!skip(payload.callId)) this.local.emit({ devices: [session] }, 'call_ended', payload);
     }
+  }
+
+  /**
+   * Waits until an event of moment `at` (epoch ms) has had RECENT_CALL_MS to
+   * travel through the rooms; true when it had to wait.
+   */
+  private async letRecentLand(at: number): Promise<boolean> {
+    const age = this.now() - at;
+    if (age >= RECENT_CALL_MS) return false;
+    await new Promise((r) => setTimeout(r, RECENT_CALL_MS - age));
+    return true;
   }
 }
 
