@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
 import { userIdSchema } from '@switchboard/protocol';
 import { createRemoteJWKSet, type JWTVerifyOptions, jwtVerify } from 'jose';
 import type { Config } from '../config/config.js';
@@ -35,8 +35,16 @@ export function createTokenVerifier(
   };
   const verifiers: ((token: string) => Promise<{ payload: { sub?: string } }>)[] = [];
   if (config.jwtSecret) {
-    const secret = new TextEncoder().encode(config.jwtSecret);
-    verifiers.push((t) => jwtVerify(t, secret, { ...base, algorithms: ['HS256'] }));
+    // Imported once: handed the raw bytes, jose imports a WebCrypto key on
+    // every verification, which was most of a handshake's allocations.
+    const secret = webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(config.jwtSecret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    verifiers.push(async (t) => jwtVerify(t, await secret, { ...base, algorithms: ['HS256'] }));
   }
   if (config.JWT_PUBLIC_KEY) {
     const key = createPublicKey(config.JWT_PUBLIC_KEY.replace(/\\n/g, '\n'));
