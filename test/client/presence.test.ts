@@ -53,7 +53,7 @@ describe('SDK presence', () => {
     await watcher.subscribe(['pdave']);
     const back = next(watcher, 'session');
     for (const socket of node.node.io.of('/').sockets.values()) {
-      if (socket.data.userId === 'watcher2') socket.conn.close();
+      if (socket.data.device.userId === 'watcher2') socket.conn.close();
     }
     await back;
     await sleep(100); // the subscription is made again right after `session`

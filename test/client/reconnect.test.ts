@@ -14,7 +14,7 @@ const ids = <T extends string[]>(...names: T) => {
 /** Closes the transport of a device's socket on the server, as a network drop would. */
 function drop(userId: string, deviceId = 'd1'): void {
   for (const socket of node.node.io.of('/').sockets.values()) {
-    if (socket.data.userId === userId && socket.data.deviceId === deviceId) socket.conn.close();
+    if (socket.data.device.userId === userId && socket.data.device.deviceId === deviceId) socket.conn.close();
   }
 }
 

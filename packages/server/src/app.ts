@@ -21,7 +21,8 @@ import type { Store } from './store/store.js';
 import { AbuseGuard } from './transport/abuse-guard.js';
 import { admission, MAX_HTTP_BUFFER } from './transport/admission.js';
 import { knownCalls, noteRequest, peekCalls } from './transport/call-tracker.js';
-import { handleConnection, sessionOf } from './transport/connection.js';
+import { handleConnection } from './transport/connection.js';
+import { contextOf, sessionOf } from './transport/device-context.js';
 import { createHandlers } from './transport/handlers.js';
 import { handshakeMiddleware } from './transport/handshake.js';
 import { RequestRouter } from './transport/request-router.js';
@@ -248,8 +249,8 @@ export class SwitchboardNode {
     const sockets = () => [...this.io.of('/').sockets.values()];
     return {
       sockets: () => this.io.of('/').sockets.size,
-      devices: () => new Set(sockets().map((s) => `${s.data.userId}/${s.data.deviceId}`)).size,
-      users: () => new Set(sockets().map((s) => s.data.userId)).size,
+      devices: () => new Set(sockets().map((s) => contextOf(s).room)).size,
+      users: () => new Set(sockets().map((s) => contextOf(s).device.userId)).size,
       callsByState: () => {
         const counts = { ringing: 0, active: 0 };
         for (const socket of sockets()) for (const call of peekCalls(socket).values()) counts[call.state]++;

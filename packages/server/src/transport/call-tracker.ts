@@ -1,6 +1,7 @@
 import type { ClientEventName, DeviceRef } from '@switchboard/protocol';
 import type { Socket } from 'socket.io';
 import type { KnownCall } from '../domain/device-service.js';
+import { listenAnyOutgoing } from './socket-listeners.js';
 
 /** What the socket knows of a call, and the peer the store last confirmed for it (see {@link confirmedPeer}). */
 interface TrackedCall extends KnownCall {
@@ -64,7 +65,7 @@ function observeOutgoing(this: Socket, event: string, payload: Outgoing): void {
  * is compared with the stored state to tell the device what it missed.
  */
 export function trackCalls(socket: Socket): void {
-  socket.onAnyOutgoing(observeOutgoing);
+  listenAnyOutgoing(socket, observeOutgoing);
 }
 
 /**

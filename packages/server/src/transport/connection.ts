@@ -1,11 +1,11 @@
 import type { SessionPayload } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import type { DeviceService, DeviceSession } from '../domain/device-service.js';
+import type { DeviceService } from '../domain/device-service.js';
 import { knowsOf, trackCalls } from './call-tracker.js';
-import type { SocketData } from './handshake.js';
+import { contextOf, type DeviceContext, sessionOf } from './device-context.js';
 import type { RequestRouter } from './request-router.js';
-import { deviceRoom, userRoom } from './rooms.js';
+import { userRoom } from './rooms.js';
 
 export interface ConnectionDeps {
   devices: DeviceService;
@@ -19,11 +19,6 @@ export interface ConnectionDeps {
   isServing(): boolean;
 }
 
-export function sessionOf(socket: Socket): DeviceSession {
-  const { userId, deviceId } = socket.data as SocketData;
-  return { userId, deviceId, socketId: socket.id };
-}
-
 /**
  * A socket's life on this node: requests are routed from the first moment;
  * the device is registered, told its session, joined to its rooms and told
@@ -33,33 +28,35 @@ export function sessionOf(socket: Socket): DeviceSession {
 export function handleConnection(deps: ConnectionDeps) {
   const { devices, router, logger } = deps;
   const touchEveryMs = Math.floor(deps.presenceTtlMs / 3);
+  // Bindings are added only when something is logged: a child logger per
+  // socket cost memory on every idle device.
+  const warn = ({ device }: DeviceContext, fields: object, msg: string) => logger.warn({ ...device, ...fields }, msg);
+
+  // Listeners shared by every socket (called with the socket as `this`),
+  // rather than closures made for each.
+  function onDisconnect(this: Socket, reason: string): void {
+    const context = contextOf(this);
+    logger.debug({ ...context.device, reason }, 'socket disconnected');
+    if (!deps.isServing()) return;
+    devices.unregister(sessionOf(this)).catch((err) => warn(context, { err }, 'unregister failed'));
+  }
+  function onPong(context: DeviceContext): void {
+    const now = Date.now();
+    if (now - context.lastTouch < touchEveryMs) return;
+    context.lastTouch = now;
+    devices.touch(sessionOf(context.socket)).catch((err) => warn(context, { err }, 'liveness refresh failed'));
+  }
+
+  // Its own scope, so the listener holds the context alone, not the whole connection scope.
+  const listenPongs = (context: DeviceContext) => () => onPong(context);
+
   return (socket: Socket): void => {
+    const context = contextOf(socket);
     const session = sessionOf(socket);
-    // The handshake is built; the HTTP request behind it would otherwise stay
-    // referenced for the socket's whole life (a few KB per idle device).
-    (socket.conn as { request: unknown }).request = null;
-    // A child logger per socket cost memory on every idle device; the
-    // bindings are added only when something is logged.
-    const who = { userId: session.userId, deviceId: session.deviceId };
-    const log = {
-      debug: (fields: object, msg: string) => logger.debug({ ...who, ...fields }, msg),
-      warn: (fields: object, msg: string) => logger.warn({ ...who, ...fields }, msg),
-    };
-    router.attach({ device: who, session, socket });
+    router.attach(socket);
     trackCalls(socket);
-
-    let lastTouch = Date.now();
-    socket.conn.on('heartbeat', () => {
-      if (Date.now() - lastTouch < touchEveryMs) return;
-      lastTouch = Date.now();
-      devices.touch(session).catch((err) => log.warn({ err }, 'liveness refresh failed'));
-    });
-
-    socket.on('disconnect', (reason) => {
-      log.debug({ reason }, 'socket disconnected');
-      if (!deps.isServing()) return;
-      devices.unregister(session).catch((err) => log.warn({ err }, 'unregister failed'));
-    });
+    socket.conn.on('heartbeat', listenPongs(context));
+    socket.on('disconnect', onDisconnect);
 
     void (async () => {
       let leftAt: number | undefined;
@@ -67,18 +64,18 @@ export function handleConnection(deps: ConnectionDeps) {
         ({ leftAt } = await devices.register(session));
       } catch (err) {
         // Still serve the socket: the node re-registers its sockets when the store is back.
-        log.warn({ err }, 'device registration failed');
+        warn(context, { err }, 'device registration failed');
       }
       if (!socket.connected) return;
       // Rooms first, and on several nodes wait until their channels are live:
       // once a device has its session it can be reached, so a call placed
       // right after is never published to a node not yet listening. Calls
       // placed before are in the store and delivered just below.
-      socket.join([userRoom(session.userId), deviceRoom(session)]);
+      socket.join([userRoom(session.userId), context.room]);
       try {
         await deps.roomsReady?.();
       } catch (err) {
-        log.warn({ err }, 'room subscriptions failed');
+        warn(context, { err }, 'room subscriptions failed');
       }
       if (!socket.connected) return;
       socket.emit('session', deps.sessionFor(session.userId, session.deviceId));
@@ -89,7 +86,7 @@ export function handleConnection(deps: ConnectionDeps) {
         // ended must never ring it again.
         await devices.deliverPending(session, (callId) => knowsOf(socket, callId), leftAt);
       } catch (err) {
-        log.warn({ err }, 'could not deliver calls under way');
+        warn(context, { err }, 'could not deliver calls under way');
       }
     })();
   };

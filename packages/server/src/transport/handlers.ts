@@ -4,6 +4,7 @@ import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
 import { confirmedPeer, confirmPeer } from './call-tracker.js';
+import { sessionOf } from './device-context.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
 
@@ -44,8 +45,8 @@ function relayVia(
 /** Each client event mapped to the domain service that answers it. */
 export function createHandlers({ calls, devices, presence, now, roomsReady }: HandlerDeps): Handlers {
   return {
-    heartbeat: async ({ session }) => {
-      await devices.touch(session);
+    heartbeat: async ({ socket }) => {
+      await devices.touch(sessionOf(socket));
       return { serverTime: now() };
     },
     presence_subscribe: async ({ socket }, { userIds }) => {

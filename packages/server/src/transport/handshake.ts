@@ -3,11 +3,7 @@ import { deviceIdSchema } from '@switchboard/protocol';
 import type { Socket } from 'socket.io';
 import type { VerifyToken } from '../auth/token-verifier.js';
 import type { RateLimits } from '../ratelimit/rate-limits.js';
-
-export interface SocketData {
-  userId: string;
-  deviceId: string;
-}
+import { bindDevice } from './device-context.js';
 
 export interface HandshakeDeps {
   verifyToken: VerifyToken;
@@ -62,8 +58,7 @@ export function handshakeMiddleware({ verifyToken, limits, trustProxy }: Handsha
       if (!parsed.success) return next(refuse('UNAUTHENTICATED'));
       device = parsed.data;
     }
-    const data: SocketData = { userId, deviceId: device };
-    socket.data = data;
+    bindDevice(socket, userId, device);
     // The handshake object lives as long as the socket; the token (often a
     // kilobyte) is not needed past this point, and holding it helps no one.
     socket.handshake.auth = {};

@@ -2,7 +2,6 @@ import {
   type Ack,
   type ClientEventName,
   clientEventNames,
-  type DeviceRef,
   type ErrorBody,
   type RequestPayload,
   type RequestResults,
@@ -10,16 +9,13 @@ import {
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import type { DeviceSession } from '../domain/device-service.js';
 import type { LimitKind, RateLimits } from '../ratelimit/rate-limits.js';
 import { errorBody, toErrorBody } from './answer.js';
+import { contextOf, type DeviceContext } from './device-context.js';
+import { listenAny } from './socket-listeners.js';
 
-export interface RequestContext {
-  /** The sender as the domain sees it; this exact object becomes `from`/`by`, so it holds nothing else. */
-  device: DeviceRef;
-  session: DeviceSession;
-  socket: Socket;
-}
+/** The sender's {@link DeviceContext}, which handlers get as is: nothing is made per request. */
+export type RequestContext = DeviceContext;
 
 export type Handler<E extends ClientEventName> = (
   ctx: RequestContext,
@@ -62,21 +58,26 @@ export class RequestRouter {
   ) {}
 
   /**
-   * One listener per socket routes every event: a listener per event name
-   * cost a closure each on every connected device.
+   * One listener, shared by every socket (Socket.IO calls it with the socket
+   * as `this`), routes every event: a listener per event name cost a
+   * closure each on every connected device.
    */
-  attach(ctx: RequestContext): void {
-    // The per-device limits' key, built once per socket rather than per message.
-    const deviceKey = `${ctx.device.userId}/${ctx.device.deviceId}`;
-    ctx.socket.onAny((event: unknown, ...args: unknown[]) => {
+  private readonly route = (() => {
+    const router = this;
+    return function route(this: Socket, event: unknown, ...args: unknown[]): void {
+      const ctx = contextOf(this);
       if (typeof event === 'string' && known.has(event)) {
-        this.handle(ctx, deviceKey, event as ClientEventName, args);
+        router.handle(ctx, event as ClientEventName, args);
         return;
       }
       const { ack } = splitArgs(args);
-      this.fail(ctx, String(event), ack, errorBody('INVALID_PAYLOAD', 'unknown event'));
-      this.hooks.onInvalid?.(ctx);
-    });
+      router.fail(ctx, String(event), ack, errorBody('INVALID_PAYLOAD', 'unknown event'));
+      router.hooks.onInvalid?.(ctx);
+    };
+  })();
+
+  attach(socket: Socket): void {
+    listenAny(socket, this.route);
   }
 
   /**
@@ -84,7 +85,7 @@ export class RequestRouter {
    * that is off or leased, a relay to a confirmed peer): an await would cost
    * a microtask hop on every relayed message.
    */
-  private handle<E extends ClientEventName>(ctx: RequestContext, deviceKey: string, event: E, args: unknown[]): void {
+  private handle<E extends ClientEventName>(ctx: RequestContext, event: E, args: unknown[]): void {
     const { payload, ack } = splitArgs(args);
     const parsed = requestSchemas[event].safeParse(payload);
     if (!parsed.success) {
@@ -95,7 +96,8 @@ export class RequestRouter {
       return;
     }
     const data = parsed.data as RequestPayload<E>;
-    const key = event === 'call_invite' ? ctx.device.userId : deviceKey;
+    // The device room's name is the per-device key: one string per socket, already kept for the room.
+    const key = event === 'call_invite' ? ctx.device.userId : ctx.room;
     let limited: Promise<number | undefined> | number | undefined;
     try {
       limited = this.limits.consume(limitOf(event), key);
