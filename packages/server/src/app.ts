@@ -25,6 +25,7 @@ import { handleConnection } from './transport/connection.js';
 import { contextOf, sessionOf } from './transport/device-context.js';
 import { createHandlers } from './transport/handlers.js';
 import { handshakeMiddleware } from './transport/handshake.js';
+import { noteUpgradeResponses } from './transport/release-request.js';
 import { RequestRouter } from './transport/request-router.js';
 import { SocketNotifier } from './transport/socket-notifier.js';
 
@@ -102,6 +103,7 @@ export class SwitchboardNode {
       ...(options.adapter && { adapter: options.adapter }),
     });
 
+    noteUpgradeResponses(this.io);
     const notifier = new SocketNotifier(this.io);
     const presence = new PresenceService(store, notifier);
     const push = config.PUSH_WEBHOOK_URL

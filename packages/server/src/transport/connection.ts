@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io';
 import type { DeviceService } from '../domain/device-service.js';
 import { knowsOf, trackCalls } from './call-tracker.js';
 import { contextOf, type DeviceContext, sessionOf } from './device-context.js';
+import { releaseRequest } from './release-request.js';
 import type { RequestRouter } from './request-router.js';
 import { userRoom } from './rooms.js';
 
@@ -53,6 +54,7 @@ export function handleConnection(deps: ConnectionDeps) {
   return (socket: Socket): void => {
     const context = contextOf(socket);
     const session = sessionOf(socket);
+    releaseRequest(socket);
     router.attach(socket);
     trackCalls(socket);
     socket.conn.on('heartbeat', listenPongs(context));
