@@ -69,4 +69,31 @@ describe('relay of an active call without a store read per message', () => {
     });
     closeAll(alice, bob, bobTablet);
   });
+
+  it('on a node of its own, writes relayed messages to the peer’s socket without a broadcast', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    const adapter = node.node.io.of('/').adapter;
+    const broadcast = adapter.broadcast.bind(adapter);
+    let broadcasts = 0;
+    adapter.broadcast = (...args) => {
+      broadcasts++;
+      broadcast(...args);
+    };
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect(await alice.request('ice_candidate', { callId, candidate: { candidate: `d${i}` } })).toEqual({
+          ok: true,
+        });
+      }
+      expect(await bob.request('sdp_answer', { callId, sdp: 'answer-2' })).toEqual({ ok: true });
+      await alice.next('sdp_answer', (p) => p.sdp === 'answer-2');
+      expect(bob.all('ice_candidate').map((p) => p.candidate?.candidate)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+      expect(broadcasts).toBe(0);
+    } finally {
+      adapter.broadcast = broadcast;
+    }
+    closeAll(alice, bob);
+  });
 });

@@ -104,7 +104,7 @@ export class SwitchboardNode {
     });
 
     noteUpgradeResponses(this.io);
-    const notifier = new SocketNotifier(this.io);
+    const notifier = new SocketNotifier(this.io, options.adapter ? undefined : this.io.of('/'));
     const presence = new PresenceService(store, notifier);
     const push = config.PUSH_WEBHOOK_URL
       ? new WebhookPush({ url: config.PUSH_WEBHOOK_URL, secret: config.PUSH_WEBHOOK_SECRET ?? '', logger, now })

@@ -1,4 +1,4 @@
-import type { ClientToServerEvents, ServerToClientEvents } from '@switchboard/protocol';
+import type { ClientToServerEvents, DeviceRef, ServerToClientEvents } from '@switchboard/protocol';
 import type { Server } from 'socket.io';
 import type { Audience, Notifier } from '../domain/notifier.js';
 import { deviceRoom, presenceRoom, userRoom } from './rooms.js';
@@ -14,14 +14,32 @@ export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
  * twice.
  */
 export class SocketNotifier implements Notifier {
-  /** `io`, or `io.local` for events meant for this node's sockets only (delivered at once, not after a publish). */
-  constructor(private readonly io: Pick<IoServer, 'to' | 'in'> | IoServer['local']) {}
+  constructor(
+    /** `io`, or `io.local` for events meant for this node's sockets only (delivered at once, not after a publish). */
+    private readonly io: Pick<IoServer, 'to' | 'in'> | IoServer['local'],
+    /**
+     * On a node with no other nodes: its namespace, whose sockets an event
+     * for one device is written to directly. That is what the in-memory
+     * adapter's broadcast ends up doing, minus the operator, the room sets
+     * and the exclusion set it builds for every relayed message. With other
+     * nodes the device may be on any of them (two, while one socket
+     * replaces another), so the adapter publishes as usual.
+     */
+    private readonly soleNode?: ReturnType<IoServer['of']>,
+  ) {}
 
   emit<E extends keyof ServerToClientEvents>(
     to: Audience,
     event: E,
     ...args: Parameters<ServerToClientEvents[E]>
   ): void {
+    const device = this.soleNode && onlyDevice(to);
+    if (device) {
+      const nsp = this.soleNode as ReturnType<IoServer['of']>;
+      const sids = nsp.adapter.rooms.get(deviceRoom(device));
+      if (sids) for (const sid of sids) nsp.sockets.get(sid)?.emit(event, ...args);
+      return;
+    }
     const rooms: string[] = [];
     for (const u of to.users ?? []) rooms.push(userRoom(u));
     for (const d of to.devices ?? []) if (!to.users?.includes(d.userId)) rooms.push(deviceRoom(d));
@@ -37,4 +55,12 @@ export class SocketNotifier implements Notifier {
   disconnectSocket(socketId: string): void {
     this.io.in(socketId).disconnectSockets(true);
   }
+}
+
+/** The one device an audience names, when it names nothing else. */
+function onlyDevice(to: Audience): DeviceRef | undefined {
+  if (to.users?.length || to.presenceSubscribersOf !== undefined || to.except || to.devices?.length !== 1) {
+    return undefined;
+  }
+  return to.devices[0];
 }
