@@ -33,17 +33,19 @@ export class Metrics {
     buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 30, 60],
     registers: [this.registry],
   });
-  readonly signalingRelayed = new Counter({
+  readonly signalingRelayed: Counter<'event'> = new Counter({
     name: 'switchboard_signaling_relayed_total',
     help: 'SDP offers, answers and ICE candidates relayed, by event',
     labelNames: ['event'] as const,
     registers: [this.registry],
+    collect: () => this.relayedTally.publish(this.signalingRelayed),
   });
-  readonly requests = new Counter({
+  readonly requests: Counter<'event' | 'outcome'> = new Counter({
     name: 'switchboard_requests_total',
     help: 'Client requests answered, by event and outcome (ok or the error code)',
     labelNames: ['event', 'outcome'] as const,
     registers: [this.registry],
+    collect: () => this.requestTally.publish(this.requests),
   });
   readonly rateLimited = new Counter({
     name: 'switchboard_rate_limited_total',
@@ -74,37 +76,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /**
-   * Label children, by event and then outcome: looking a child up through
-   * prom-client hashes its labels, and two counters move on every relayed
-   * message.
-   */
-  private readonly requestChildren = new Map<string, Map<string, Counter.Internal>>();
-  private readonly relayedChildren = new Map<string, Counter.Internal>();
+  // Two counters move on every relayed message: they are counted here as
+  // plain numbers and handed to prom-client when it is scraped, which spares
+  // every message prom-client's label hashing.
+  private readonly requestTally = new Tally<'event' | 'outcome'>();
+  private readonly relayedTally = new Tally<'event'>();
 
   /** `requests` + 1 for one answer; `outcome` is `ok` or the error code. */
   countRequest(event: string, outcome: string): void {
-    let byOutcome = this.requestChildren.get(event);
-    if (!byOutcome) {
-      byOutcome = new Map();
-      this.requestChildren.set(event, byOutcome);
-    }
-    let child = byOutcome.get(outcome);
-    if (!child) {
-      child = this.requests.labels({ event, outcome });
-      byOutcome.set(outcome, child);
-    }
-    child.inc();
+    this.requestTally.add(event, outcome, { event, outcome });
   }
 
   /** `signalingRelayed` + 1 for one relayed SDP or candidate. */
   countRelayed(event: string): void {
-    let child = this.relayedChildren.get(event);
-    if (!child) {
-      child = this.signalingRelayed.labels({ event });
-      this.relayedChildren.set(event, child);
-    }
-    child.inc();
+    this.relayedTally.add(event, '', { event });
   }
 
   constructor(nodeId: string) {
@@ -141,5 +126,26 @@ export class Metrics {
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** Counts by label values, two levels deep, set into a counter at scrape time. */
+class Tally<L extends string> {
+  private readonly cells = new Map<string, Map<string, { labels: Record<L, string>; n: number }>>();
+
+  add(first: string, second: string, labels: Record<L, string>): void {
+    let row = this.cells.get(first);
+    if (!row) {
+      row = new Map();
+      this.cells.set(first, row);
+    }
+    const cell = row.get(second);
+    if (cell) cell.n++;
+    else row.set(second, { labels, n: 1 });
+  }
+
+  publish(counter: Counter<L>): void {
+    counter.reset();
+    for (const row of this.cells.values()) for (const { labels, n } of row.values()) counter.inc(labels, n);
   }
 }
