@@ -43,6 +43,38 @@ describe('relay of an active call without a store read per message', () => {
     closeAll(alice, bob);
   });
 
+  it('reads the call once for a burst sent before the first answer, and relays it in order', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    const before = store.summaryReads;
+    const sent = Array.from({ length: 8 }, (_, i) =>
+      alice.request('ice_candidate', { callId, candidate: { candidate: `b${i}` } }),
+    );
+    expect(await Promise.all(sent)).toEqual(Array.from({ length: 8 }, () => ({ ok: true })));
+    expect(store.summaryReads - before).toBe(1);
+    await bob.next('ice_candidate', (p) => p.candidate?.candidate === 'b7');
+    expect(bob.all('ice_candidate').map((p) => p.candidate?.candidate)).toEqual(
+      Array.from({ length: 8 }, (_, i) => `b${i}`),
+    );
+    closeAll(alice, bob);
+  });
+
+  it('a burst from a device that is no participant is refused message by message', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const mallory = await connect(node.url, uniqueUser('mallory'));
+    const callId = await activeCall(alice, [bob]);
+    const sent = Array.from({ length: 3 }, (_, i) =>
+      mallory.request('ice_candidate', { callId, candidate: { candidate: `m${i}` } }),
+    );
+    for (const answer of await Promise.all(sent)) {
+      expect(answer).toMatchObject({ ok: false, error: { code: 'NOT_PARTICIPANT' } });
+    }
+    expect(bob.all('ice_candidate')).toEqual([]);
+    closeAll(alice, bob, mallory);
+  });
+
   it('refuses at once after the call ended, for both participants, within the window', async () => {
     const alice = await connect(node.url, uniqueUser('alice'));
     const bob = await connect(node.url, uniqueUser('bob'));
