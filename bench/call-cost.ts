@@ -57,7 +57,10 @@ async function oneCall(a: Device, b: Device): Promise<void> {
     b.inbox.next('call_incoming:*', 10_000),
   ]);
   await Promise.all([request(b, 'call_ringing', { callId }), a.inbox.next(`call_ringing:${callId}`, 10_000)]);
-  await Promise.all([request(b, 'call_accept', { callId, sdp: FAKE_SDP }), a.inbox.next(`call_accepted:${callId}`, 10_000)]);
+  await Promise.all([
+    request(b, 'call_accept', { callId, sdp: FAKE_SDP }),
+    a.inbox.next(`call_accepted:${callId}`, 10_000),
+  ]);
   const side = async (from: Device, to: Device) => {
     const acks = [0, 1, 2, 3].map((k) => request(from, 'ice_candidate', { callId, candidate: candidateInit(k) }));
     for (let k = 0; k < 4; k++) await to.inbox.next(`ice_candidate:${callId}`, 10_000);
@@ -80,7 +83,10 @@ try {
   const pairs: [Device, Device][] = [];
   for (let i = 0; i < concurrency; i++) {
     const n = deployment.urls.length;
-    pairs.push([await device(deployment.urls[i % n]!, `ca${i}`), await device(deployment.urls[(i + 1) % n]!, `cb${i}`)]);
+    pairs.push([
+      await device(deployment.urls[i % n]!, `ca${i}`),
+      await device(deployment.urls[(i + 1) % n]!, `cb${i}`),
+    ]);
   }
   // One call per pair first, so that leases and first-time costs are out of the count.
   await Promise.all(pairs.map(([a, b]) => oneCall(a, b)));
