@@ -26,14 +26,7 @@ export function failFastOptions(commandTimeoutMs = 2000): RedisOptions {
 }
 
 export function connectRedis(url: string, commandTimeoutMs?: number): Redis {
-  // Commands issued in the same tick leave in one write: the relays,
-  // publishes and scripts of concurrent calls otherwise cost a system call
-  // each, on the node and on Redis (bench/call-cost.ts, 2 nodes, 20 calls at
-  // a time: 26.7 -> 14.6 writes per call per node, Redis 19.3 -> 6.5).
-  // Order is kept among pipelined commands. MULTI and EXEC are not
-  // pipelined and may overtake them; the store's one transaction is a
-  // presence read, and rate-limiter-flexible's touch only its own keys.
-  const redis = new Redis(url, { ...failFastOptions(commandTimeoutMs), enableAutoPipelining: true });
+  const redis = new Redis(url, failFastOptions(commandTimeoutMs));
   // Without a listener ioredis prints every reconnect failure; the store
   // reports unavailability per call, and the owner may add a logger.
   redis.on('error', () => {});
