@@ -54,8 +54,11 @@ function relayVia(
 /** Each client event mapped to the domain service that answers it. */
 export function createHandlers({ calls, devices, presence, now, roomsReady }: HandlerDeps): Handlers {
   return {
-    heartbeat: async ({ socket }) => {
-      await devices.touch(sessionOf(socket));
+    heartbeat: async (ctx) => {
+      await devices.touch(sessionOf(ctx.socket));
+      // The pong after it need not refresh the same liveness again (pongs
+      // are timed on the wall clock too, see connection.ts).
+      ctx.lastTouch = Date.now();
       return { serverTime: now() };
     },
     presence_subscribe: async ({ socket }, { userIds }) => {
