@@ -3,7 +3,7 @@ import { MESSAGES_PER_CALL } from './generators/calls.js';
 import { machine } from './lib/machine.js';
 import { killAll, ROOT } from './lib/procs.js';
 import { type BenchRun, printTable, type Ratio, writeResults } from './lib/report.js';
-import type { ScenarioResult } from './lib/results.js';
+import { cpuAtSameRate, type ScenarioResult } from './lib/results.js';
 import { bareSocketIo, peerjs, runOptions, switchboard } from './lib/targets.js';
 import { runCallSetup } from './scenarios/call-setup.js';
 import { runIdle } from './scenarios/idle.js';
@@ -125,6 +125,31 @@ ratio(
   'relay CPU per message, cross-node, acks: Switchboard / bare Socket.IO sharded',
   cpu(RELAY_CROSS, switchboard(2, true).name),
   cpu(RELAY_CROSS, bareSocketIo(2).name),
+);
+// The same comparisons at the highest rate both systems passed: equal load on both.
+const sameRate = (what: string, a?: ScenarioResult, b?: ScenarioResult) => {
+  const at = cpuAtSameRate(a, b);
+  if (at) ratios.push({ what: `${what}, both at ${at.rate}/s`, value: at.ratio });
+};
+sameRate(
+  'relay CPU per message, 1 node, no acks: Switchboard / PeerJS server',
+  find(RELAY_UNACKED, sb1Name),
+  find(RELAY, peerjs().name),
+);
+sameRate(
+  'relay CPU per message, 1 node, no acks: Switchboard / bare Socket.IO',
+  find(RELAY_UNACKED, sb1Name),
+  find(RELAY_UNACKED, bareSocketIo(1).name),
+);
+sameRate(
+  'relay CPU per message, cross-node, acks: Switchboard / bare Socket.IO sharded',
+  find(RELAY_CROSS, switchboard(2, true).name),
+  find(RELAY_CROSS, bareSocketIo(2).name),
+);
+sameRate(
+  'relay CPU per message, cross-node, no acks: Switchboard / bare Socket.IO sharded',
+  find(RELAY_CROSS_UNACKED, switchboard(2, true).name),
+  find(RELAY_CROSS_UNACKED, bareSocketIo(2).name),
 );
 for (const n of [2, 3]) {
   const calls = find('call setup', switchboard(n, true).name)?.value;

@@ -45,3 +45,22 @@ export function serverCpuMs(usage: Record<string, ProcUsage>): number {
     .filter(([name]) => name !== GEN)
     .reduce((sum, [, u]) => sum + u.cpuMs, 0);
 }
+
+/** Server CPU per operation over one step, in µs. */
+export function stepCpuUsPerOp(step: StepOutcome): number {
+  return (serverCpuMs(step.usage) * 1000) / Math.max(1, step.report.completed);
+}
+
+/**
+ * Server CPU per operation of `a` over that of `b`, at the highest offered
+ * rate both passed. Each system's best step compares different loads, at
+ * which the costs every second carries (timers, heartbeats, the
+ * maintenance tick) weigh differently; here the load is the same.
+ */
+export function cpuAtSameRate(a?: ScenarioResult, b?: ScenarioResult): { rate: number; ratio: number } | undefined {
+  const passed = (r?: ScenarioResult) => new Map((r?.steps ?? []).filter((s) => s.pass).map((s) => [s.rate, s]));
+  const [pa, pb] = [passed(a), passed(b)];
+  const rate = Math.max(-1, ...[...pa.keys()].filter((r) => pb.has(r)));
+  if (rate < 0) return undefined;
+  return { rate, ratio: stepCpuUsPerOp(pa.get(rate)!) / stepCpuUsPerOp(pb.get(rate)!) };
+}
