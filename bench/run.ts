@@ -104,53 +104,32 @@ ratio(
   find(RELAY_CROSS_UNACKED, switchboard(2, true).name)?.value,
   find(RELAY_CROSS_UNACKED, bareSocketIo(2).name)?.value,
 );
-// Server CPU per message at each system's best step: the figure a shared machine disturbs least (lower is better).
-const cpu = (scenario: string, target: string) => find(scenario, target)?.cpuUsPerOp;
-ratio(
-  'relay CPU per message, 1 node, acks: Switchboard / bare Socket.IO',
-  cpu(RELAY, sb1Name),
-  cpu(RELAY, bareSocketIo(1).name),
-);
-ratio(
-  'relay CPU per message, 1 node, no acks: Switchboard / PeerJS server',
-  cpu(RELAY_UNACKED, sb1Name),
-  cpu(RELAY, peerjs().name),
-);
-ratio(
-  'relay CPU per message, 1 node, no acks: Switchboard / bare Socket.IO',
-  cpu(RELAY_UNACKED, sb1Name),
-  cpu(RELAY_UNACKED, bareSocketIo(1).name),
-);
-ratio(
-  'relay CPU per message, cross-node, acks: Switchboard / bare Socket.IO sharded',
-  cpu(RELAY_CROSS, switchboard(2, true).name),
-  cpu(RELAY_CROSS, bareSocketIo(2).name),
-);
-// The same comparisons at the highest rate both systems passed: equal load on both.
-const sameRate = (what: string, a?: ScenarioResult, b?: ScenarioResult) => {
+// Server CPU per message (lower is better): at each system's best step, and
+// at the highest rate both passed, where the load on both is the same.
+const cpuComparisons: [what: string, a: ScenarioResult | undefined, b: ScenarioResult | undefined][] = [
+  ['1 node, acks: Switchboard / bare Socket.IO', find(RELAY, sb1Name), find(RELAY, bareSocketIo(1).name)],
+  ['1 node, no acks: Switchboard / PeerJS server', find(RELAY_UNACKED, sb1Name), find(RELAY, peerjs().name)],
+  [
+    '1 node, no acks: Switchboard / bare Socket.IO',
+    find(RELAY_UNACKED, sb1Name),
+    find(RELAY_UNACKED, bareSocketIo(1).name),
+  ],
+  [
+    'cross-node, acks: Switchboard / bare Socket.IO sharded',
+    find(RELAY_CROSS, switchboard(2, true).name),
+    find(RELAY_CROSS, bareSocketIo(2).name),
+  ],
+  [
+    'cross-node, no acks: Switchboard / bare Socket.IO sharded',
+    find(RELAY_CROSS_UNACKED, switchboard(2, true).name),
+    find(RELAY_CROSS_UNACKED, bareSocketIo(2).name),
+  ],
+];
+for (const [what, a, b] of cpuComparisons) ratio(`relay CPU per message, ${what}`, a?.cpuUsPerOp, b?.cpuUsPerOp);
+for (const [what, a, b] of cpuComparisons) {
   const at = cpuAtSameRate(a, b);
-  if (at) ratios.push({ what: `${what}, both at ${at.rate}/s`, value: at.ratio });
-};
-sameRate(
-  'relay CPU per message, 1 node, no acks: Switchboard / PeerJS server',
-  find(RELAY_UNACKED, sb1Name),
-  find(RELAY, peerjs().name),
-);
-sameRate(
-  'relay CPU per message, 1 node, no acks: Switchboard / bare Socket.IO',
-  find(RELAY_UNACKED, sb1Name),
-  find(RELAY_UNACKED, bareSocketIo(1).name),
-);
-sameRate(
-  'relay CPU per message, cross-node, acks: Switchboard / bare Socket.IO sharded',
-  find(RELAY_CROSS, switchboard(2, true).name),
-  find(RELAY_CROSS, bareSocketIo(2).name),
-);
-sameRate(
-  'relay CPU per message, cross-node, no acks: Switchboard / bare Socket.IO sharded',
-  find(RELAY_CROSS_UNACKED, switchboard(2, true).name),
-  find(RELAY_CROSS_UNACKED, bareSocketIo(2).name),
-);
+  if (at) ratios.push({ what: `relay CPU per message, ${what}, both at ${at.rate}/s`, value: at.ratio });
+}
 for (const n of [2, 3]) {
   const calls = find('call setup', switchboard(n, true).name)?.value;
   ratio(
