@@ -43,6 +43,8 @@ export interface CallObserver {
   onRinging?(call: StoredCall, by: DeviceRef): void;
   onAccepted?(call: StoredCall): void;
   onEnded?(call: StoredCall): void;
+  /** Subscribers of these users could not be told of an `inCall` change (the store could not be read). */
+  onPresenceFailed?(err: unknown, userIds: readonly string[]): void;
 }
 
 /**
@@ -84,7 +86,7 @@ export class CallService {
       this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', callIncomingPayload(call, []));
       if (call.pushed) this.pushInvite(call);
       this.observer.onCreated?.(call);
-      await this.presence.announce(result.inCallChanged);
+      this.announcePresence(result.inCallChanged);
     }
     return { callId: call.callId, expiresAt: call.expiresAt };
   }
@@ -195,7 +197,7 @@ export class CallService {
   }
 
   /** Tells every involved device of an end (but the one that caused it) and updates presence. */
-  async announceEnd(call: StoredCall, inCallChanged: readonly string[], causedBy?: DeviceRef): Promise<void> {
+  announceEnd(call: StoredCall, inCallChanged: readonly string[], causedBy?: DeviceRef): void {
     const payload = callEndedPayload(call);
     const answeredBy = otherParticipant(call, call.caller);
     const audience = answeredBy
@@ -207,7 +209,17 @@ export class CallService {
       this.push?.callEnded({ type: 'call_ended', callId: call.callId, to: call.callee.userId, reason: payload.reason });
     }
     this.observer.onEnded?.(call);
-    await this.presence.announce(inCallChanged);
+    this.announcePresence(inCallChanged);
+  }
+
+  /**
+   * Tells presence subscribers of an `inCall` change without holding up the
+   * request that made it: the change is already stored, so a failed read
+   * here must not answer the caller an error for a call that exists and
+   * rings, and the answer need not wait for a read and its publishes.
+   */
+  private announcePresence(userIds: readonly string[]): void {
+    this.presence.announce(userIds).catch((err: unknown) => this.observer.onPresenceFailed?.(err, userIds));
   }
 
   /** The asking user's own ended calls, newest `endedAt` first. */
@@ -254,7 +266,7 @@ export class CallService {
       retainMs: this.rules.endedRetentionMs,
     });
     if (!result.ok) this.orInvalidState(result);
-    else await this.announceEnd(result.call, result.inCallChanged, by);
+    else this.announceEnd(result.call, result.inCallChanged, by);
   }
 
   /** Loads a call and applies the contract's checks in order: exists, role, state. */
