@@ -7,8 +7,8 @@ import { listenAnyOutgoing } from './socket-listeners.js';
 interface TrackedCall extends KnownCall {
   peer?: DeviceRef;
   confirmedAt?: number;
-  /** A store check of this call under way for one of the socket's messages (see {@link checkOnce}). */
-  checking?: Promise<DeviceRef | undefined>;
+  /** A store check of this call under way for one of the socket's messages (see {@link checkUnderWay}). */
+  checking?: Promise<unknown>;
 }
 
 /**
@@ -116,38 +116,24 @@ export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | un
 }
 
 /**
- * Runs `check` for a message of the socket's call, unless a check of that
- * call is already under way: then the message waits for it, and is relayed
- * to the peer it confirms. A device sends its candidates in a burst as soon
- * as the call is answered; each used to read the call for itself. Messages
- * are still relayed in the order they came: each waits on the one before.
- * `relay` is called with the confirmed peer; when there is none (the call
- * was not active, or the check failed) the message runs its own check.
+ * The store check of the socket's call that one of its messages has under
+ * way, if any. A device sends its candidates in a burst as soon as the call
+ * is answered: the rest of the burst waits for that one check and then finds
+ * the peer it confirmed, instead of each message reading the call itself.
  */
-export function checkOnce<T>(
-  socket: Socket,
-  callId: string,
-  check: () => Promise<DeviceRef | undefined>,
-  relay: (peer: DeviceRef) => T,
-  done: (peer: DeviceRef | undefined) => T,
-): Promise<T> {
+export function checkUnderWay(socket: Socket, callId: string): Promise<unknown> | undefined {
+  return trackers.get(socket)?.get(callId)?.checking;
+}
+
+/** Records `check` as under way for the call, while it runs, when the socket knows the call as active. */
+export function noteCheck(socket: Socket, callId: string, check: Promise<unknown>): void {
   const call = trackers.get(socket)?.get(callId);
-  const pending = call?.checking;
-  if (pending) {
-    return pending.then(
-      (peer) => (peer ? relay(peer) : check().then(done)),
-      () => check().then(done),
-    );
-  }
-  const started = check();
-  if (call?.state === 'active') {
-    call.checking = started;
-    const clear = () => {
-      if (call.checking === started) call.checking = undefined;
-    };
-    started.then(clear, clear);
-  }
-  return started.then(done);
+  if (call?.state !== 'active') return;
+  call.checking = check;
+  const clear = () => {
+    if (call.checking === check) call.checking = undefined;
+  };
+  check.then(clear, clear);
 }
 
 /** Updates the socket's view after one of its own requests succeeded. */

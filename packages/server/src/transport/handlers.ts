@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
-import { checkOnce, confirmedPeer, confirmPeer } from './call-tracker.js';
+import { checkUnderWay, confirmedPeer, confirmPeer, noteCheck } from './call-tracker.js';
 import { sessionOf } from './device-context.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
@@ -20,9 +20,11 @@ export interface HandlerDeps {
 /**
  * Signaling of an active call goes to the peer the store confirmed for this
  * socket within the last 3 s, without reading it again (`direct`); otherwise
- * the domain reads and checks the call (`checked`), once for a burst of
- * messages, and the peer it relayed to is remembered. The socket forgets
- * the peer the moment it is told the call ended.
+ * the domain reads and checks the call (`checked`), and the peer it relayed
+ * to is remembered. While such a check is under way, the socket's next
+ * messages of that call wait for it and then take this same path, in their
+ * order: one read serves a burst. The socket forgets the peer the moment it
+ * is told the call ended.
  */
 function relayVia(
   socket: Socket,
@@ -36,19 +38,17 @@ function relayVia(
     direct(peer);
     return {};
   }
-  return checkOnce(
-    socket,
-    callId,
-    checked,
-    (to) => {
-      direct(to);
-      return {};
-    },
-    (to) => {
-      confirmPeer(socket, callId, to, now());
-      return {};
-    },
-  );
+  const pending = checkUnderWay(socket, callId);
+  if (pending) {
+    const again = () => relayVia(socket, callId, now, direct, checked);
+    return pending.then(again, again);
+  }
+  const check = checked();
+  noteCheck(socket, callId, check);
+  return check.then((to) => {
+    confirmPeer(socket, callId, to, now());
+    return {};
+  });
 }
 
 /** Each client event mapped to the domain service that answers it. */

@@ -33,9 +33,9 @@ export class SocketNotifier implements Notifier {
     event: E,
     ...args: Parameters<ServerToClientEvents[E]>
   ): void {
-    const device = this.soleNode && onlyDevice(to);
-    if (device) {
-      const nsp = this.soleNode as ReturnType<IoServer['of']>;
+    const nsp = this.soleNode;
+    const device = nsp && onlyDevice(to);
+    if (nsp && device) {
       const sids = nsp.adapter.rooms.get(deviceRoom(device));
       if (sids) for (const sid of sids) nsp.sockets.get(sid)?.emit(event, ...args);
       return;
