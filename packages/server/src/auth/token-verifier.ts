@@ -36,7 +36,7 @@ export function createTokenVerifier(
   const verifiers: ((token: string) => Promise<{ payload: { sub?: string } }>)[] = [];
   if (config.jwtSecret) {
     // Imported once: handed the raw bytes, jose imports a WebCrypto key on
-    // every verification, which was most of a handshake's allocations.
+    // every verification, an asynchronous job per handshake.
     const secret = webcrypto.subtle.importKey(
       'raw',
       new TextEncoder().encode(config.jwtSecret),
