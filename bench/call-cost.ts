@@ -1,41 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { connectSwitchboard, forEachLimited } from './lib/clients.js';
-import { Inbox } from './lib/inbox.js';
-import { candidateInit, FAKE_SDP } from './lib/payloads.js';
 import { killAll } from './lib/procs.js';
+import { serverCpuMs } from './lib/results.js';
+import { withSession } from './lib/session.js';
 import { switchboard } from './lib/targets.js';
-import type { WireSocket } from './lib/wire-socket.js';
 
 /**
  * What one full call costs a cluster, counted rather than timed, so that a
  * change can be judged on this noisy machine: Redis commands (INFO
- * commandstats), each process's read and write system calls (/proc/<pid>/io)
- * and CPU time, per call. `node --import tsx bench/call-cost.ts [nodes] [calls]`
- * runs the bench's call (invite, ringing, accept, four candidates each way,
- * hang-up) with caller and callee on different nodes, 20 at a time.
+ * commandstats), each process's read and write system calls
+ * (/proc/<pid>/io) and CPU time, per call.
+ * `node --import tsx bench/call-cost.ts [nodes] [calls/s] [seconds]` runs the
+ * bench's own call generator (invite, ringing, accept, four candidates each
+ * way, hang-up; caller and callee on different nodes) for one warm-up step,
+ * then counts over one step at that rate.
  */
 
 const nodes = Number(process.argv[2] ?? 2);
-const calls = Number(process.argv[3] ?? 400);
-const concurrency = 20;
-const EVENTS = ['call_incoming', 'call_ringing', 'call_accepted', 'call_ended', 'ice_candidate'];
+const rate = Number(process.argv[3] ?? 80);
+const seconds = Number(process.argv[4] ?? 5);
 
-interface Device {
-  socket: WireSocket;
-  inbox: Inbox;
-  userId: string;
-}
-
-function procCounters(pid: number) {
-  const io = Object.fromEntries(
-    readFileSync(`/proc/${pid}/io`, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.split(': ') as [string, string]),
-  );
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { syscr: Number(io.syscr), syscw: Number(io.syscw), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+function syscalls(pid: number) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1]);
+  return { reads: field('syscr'), writes: field('syscw') };
 }
 
 async function commandStats(redis: Redis): Promise<Map<string, number>> {
@@ -45,84 +33,44 @@ async function commandStats(redis: Redis): Promise<Map<string, number>> {
   return out;
 }
 
-async function request(d: Device, event: string, payload: unknown) {
-  const res = await d.socket.timeout(10_000).emitWithAck(event, payload);
-  if (!res?.ok) throw new Error(`${event}: ${JSON.stringify(res)}`);
-  return res as { callId: string };
-}
-
-async function oneCall(a: Device, b: Device): Promise<void> {
-  const [{ callId }] = await Promise.all([
-    request(a, 'call_invite', { to: b.userId, media: 'audio', sdp: FAKE_SDP }),
-    b.inbox.next('call_incoming:*', 10_000),
-  ]);
-  await Promise.all([request(b, 'call_ringing', { callId }), a.inbox.next(`call_ringing:${callId}`, 10_000)]);
-  await Promise.all([
-    request(b, 'call_accept', { callId, sdp: FAKE_SDP }),
-    a.inbox.next(`call_accepted:${callId}`, 10_000),
-  ]);
-  const side = async (from: Device, to: Device) => {
-    const acks = [0, 1, 2, 3].map((k) => request(from, 'ice_candidate', { callId, candidate: candidateInit(k) }));
-    for (let k = 0; k < 4; k++) await to.inbox.next(`ice_candidate:${callId}`, 10_000);
-    await Promise.all(acks);
-  };
-  await Promise.all([side(a, b), side(b, a)]);
-  await Promise.all([request(a, 'call_end', { callId }), b.inbox.next(`call_ended:${callId}`, 10_000)]);
-  a.inbox.forget(callId);
-  b.inbox.forget(callId);
-}
-
-const deployment = await switchboard(nodes, true).start();
-try {
-  const redisProc = deployment.procs.find((p) => p.name === 'redis')!;
-  const redis = new Redis(redisProc.url);
-  const device = async (url: string, userId: string): Promise<Device> => {
-    const { socket } = await connectSwitchboard(url, userId, 'd');
-    return { socket, inbox: new Inbox(socket, EVENTS), userId };
-  };
-  const pairs: [Device, Device][] = [];
-  for (let i = 0; i < concurrency; i++) {
-    const n = deployment.urls.length;
-    pairs.push([
-      await device(deployment.urls[i % n]!, `ca${i}`),
-      await device(deployment.urls[(i + 1) % n]!, `cb${i}`),
-    ]);
-  }
-  // One call per pair first, so that leases and first-time costs are out of the count.
-  await Promise.all(pairs.map(([a, b]) => oneCall(a, b)));
-  const before = deployment.procs.map((p) => procCounters(p.pid));
-  const statsBefore = await commandStats(redis);
-  let next = 0;
-  await forEachLimited(concurrency, concurrency, async (w) => {
-    const [a, b] = pairs[w]!;
-    while (next < calls) {
-      next++;
-      await oneCall(a, b);
+await withSession(
+  switchboard(nodes, true),
+  'calls',
+  (d) => ({ urls: d.urls, pairs: Math.max(50, rate), probePairs: 0 }),
+  async (session) => {
+    // Leases, first-time costs and JIT out of the count.
+    await session.step(rate, 2000);
+    const redis = new Redis(session.deployment.procs.find((p) => p.name === 'redis')!.url);
+    const procs = session.deployment.procs;
+    const before = procs.map((p) => syscalls(p.pid));
+    const statsBefore = await commandStats(redis);
+    const { report, usage } = await session.step(rate, seconds * 1000);
+    const after = procs.map((p) => syscalls(p.pid));
+    const statsAfter = await commandStats(redis);
+    const calls = report.completed;
+    const perCall = (x: number) => (x / calls).toFixed(2);
+    console.log(`${calls} calls (${report.errors} errors) over ${nodes} node(s) at ${rate}/s, per call:`);
+    procs.forEach((p, i) => {
+      const [b, a] = [before[i]!, after[i]!];
+      const cpu = usage[p.name]?.cpuMs ?? 0;
+      console.log(
+        `  ${p.name.padEnd(6)} reads ${perCall(a.reads - b.reads)}  writes ${perCall(a.writes - b.writes)}  cpu ${perCall(cpu)} ms`,
+      );
+    });
+    console.log(`  all servers cpu ${perCall(serverCpuMs(usage))} ms`);
+    let total = 0;
+    const rows: string[] = [];
+    for (const [cmd, n] of statsAfter) {
+      // The INFO that read the figures is not the calls'.
+      const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
+      if (d > 0) {
+        total += d;
+        rows.push(`${cmd} ${perCall(d)}`);
+      }
     }
-  });
-  const after = deployment.procs.map((p) => procCounters(p.pid));
-  const statsAfter = await commandStats(redis);
-  const perCall = (x: number) => (x / calls).toFixed(2);
-  console.log(`${calls} calls over ${nodes} node(s), per call:`);
-  deployment.procs.forEach((p, i) => {
-    const [b, a] = [before[i]!, after[i]!];
-    console.log(
-      `  ${p.name.padEnd(6)} reads ${perCall(a.syscr - b.syscr)}  writes ${perCall(a.syscw - b.syscw)}  cpu ${perCall((a.cpuTicks - b.cpuTicks) * 10)} ms`,
-    );
-  });
-  let total = 0;
-  const rows: string[] = [];
-  for (const [cmd, n] of statsAfter) {
-    const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
-    if (d > 0) {
-      total += d;
-      rows.push(`${cmd} ${perCall(d)}`);
-    }
-  }
-  console.log(`  redis commands ${perCall(total)}: ${rows.join(', ')}`);
-  redis.disconnect();
-} finally {
-  await deployment.stop();
-  killAll();
-}
+    console.log(`  redis commands ${perCall(total)}: ${rows.join(', ')}`);
+    redis.disconnect();
+  },
+);
+killAll();
 process.exit(0);
