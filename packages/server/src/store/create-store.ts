@@ -44,15 +44,37 @@ export async function createStore(config: Config, logger: Logger, metrics?: Metr
  * every channel the adapter wants is asked for again on each `ready`
  * (SSUBSCRIBE is idempotent), and the adapter's un-awaited (un)subscribe
  * promises are caught so an outage never becomes an unhandled rejection.
+ * A channel Redis refuses on a live connection (an ACL, a cluster moving a
+ * slot) is asked for again until it is granted or no longer wanted: a room
+ * left unsubscribed would silently lose every event of its device.
  */
 const ROOMS_READY_MAX_WAIT_MS = 2000;
+const SUBSCRIBE_RETRY_MS = 250;
 
-function keepSubscriptions(sub: Redis): () => Promise<void> {
+function keepSubscriptions(sub: Redis, logger: Logger): () => Promise<void> {
   const wanted = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
   const ssubscribe = sub.ssubscribe.bind(sub);
   const sunsubscribe = sub.sunsubscribe.bind(sub);
-  const resubscribe = (channel: string) => ssubscribe(channel).catch(() => 0);
+  const retrying = new Set<string>();
+  const resubscribe = (channel: string): Promise<unknown> =>
+    ssubscribe(channel).then(
+      (count) => {
+        if (retrying.delete(channel)) logger.info({ channel }, 'shard subscription granted after a refusal');
+        return count;
+      },
+      (err: unknown) => {
+        // While disconnected, the next `ready` asks for every wanted channel.
+        if (!wanted.has(channel) || sub.status !== 'ready') return 0;
+        if (!retrying.has(channel)) {
+          retrying.add(channel);
+          logger.warn({ err, channel }, 'shard subscription refused; asking again until granted');
+        }
+        return new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_RETRY_MS)).then(() =>
+          wanted.has(channel) ? resubscribe(channel) : 0,
+        );
+      },
+    );
   // The adapter passes one channel, or an array of them.
   sub.ssubscribe = ((...args: (string | string[])[]) => {
     const channels = args.flat();
@@ -64,7 +86,10 @@ function keepSubscriptions(sub: Redis): () => Promise<void> {
   }) as Redis['ssubscribe'];
   sub.sunsubscribe = ((...args: (string | string[])[]) => {
     const channels = args.flat();
-    for (const channel of channels) wanted.delete(channel);
+    for (const channel of channels) {
+      wanted.delete(channel);
+      retrying.delete(channel);
+    }
     return sunsubscribe(...channels).catch(() => 0);
   }) as Redis['sunsubscribe'];
   sub.on('ready', () => {
@@ -74,11 +99,21 @@ function keepSubscriptions(sub: Redis): () => Promise<void> {
   // must still get its session (requests then answer UNAVAILABLE).
   return async () => {
     let timer: NodeJS.Timeout | undefined;
+    let late = false;
     const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ROOMS_READY_MAX_WAIT_MS);
+      timer = setTimeout(() => {
+        late = true;
+        resolve();
+      }, ROOMS_READY_MAX_WAIT_MS);
     });
     await Promise.race([Promise.all(inFlight), bound]);
     clearTimeout(timer);
+    if (late) {
+      logger.warn(
+        { pending: inFlight.size, waitedMs: ROOMS_READY_MAX_WAIT_MS },
+        'shard subscriptions not confirmed in time; going on without them',
+      );
+    }
   };
 }
 
@@ -112,7 +147,7 @@ export async function createRedisBackend(
     autoResendUnfulfilledCommands: true,
   });
   sub.on('error', () => {});
-  const subscriptionsSettled = keepSubscriptions(sub);
+  const subscriptionsSettled = keepSubscriptions(sub, logger);
   if (metrics) {
     sub.on('smessageBuffer', () => metrics.clusterMessages.inc());
     for (const client of [redis, sub]) {
