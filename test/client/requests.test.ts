@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, SwitchboardError } from '@switchboard/client';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFFER, rejection } from './helpers.js';
 
@@ -9,7 +9,9 @@ import { OFFER, rejection } from './helpers.js';
  * A stand-in server that speaks just enough of the contract (a `session`)
  * and then misbehaves, to see how the SDK's requests fail.
  */
-async function fakeServer(onInvite: (ack: unknown, close: () => void) => void) {
+async function fakeServer(
+  onInvite: (ack: (answer: unknown) => void, close: () => void, socket: Socket, payload: { callId: string }) => void,
+) {
   const http: HttpServer = createServer();
   const io = new Server(http);
   io.on('connection', (socket) => {
@@ -22,7 +24,7 @@ async function fakeServer(onInvite: (ack: unknown, close: () => void) => void) {
       ringTimeoutMs: 30_000,
       maxConcurrentCalls: 1,
     });
-    socket.on('call_invite', (_payload, ack) => onInvite(ack, () => socket.conn.close()));
+    socket.on('call_invite', (payload, ack) => onInvite(ack, () => socket.conn.close(), socket, payload));
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const { port } = http.address() as AddressInfo;
@@ -69,5 +71,32 @@ describe('SDK requests that get no answer', () => {
     const err = await rejection(connect({ url, token: 't', connectTimeoutMs: 300 }));
     expect(err).toBeInstanceOf(SwitchboardError);
     expect(err.code).toBe('TIMEOUT');
+  });
+});
+
+describe('SDK events that overtake the invite answer', () => {
+  it('reach listeners the caller adds once `call` resolved, in order', async () => {
+    const callee = { userId: 'bob', deviceId: 'b1' };
+    // The callee's ringing and answer are relayed by another node and can
+    // be written to the caller's socket before the invite's answer.
+    const server = await fakeServer((ack, _close, socket, { callId }) => {
+      socket.emit('call_ringing', { callId, by: callee });
+      socket.emit('call_accepted', { callId, by: callee, sdp: 'answer-sdp' });
+      ack({ ok: true, callId, expiresAt: Date.now() + 30_000 });
+    });
+    cleanup.push(server.close);
+    const client = await connect({ url: server.url, token: 't' });
+    cleanup.push(() => client.close());
+
+    const call = await client.call('bob', { media: 'audio', sdp: OFFER });
+    const seen: unknown[] = [];
+    call.on('ringing', (by) => seen.push(['ringing', by]));
+    call.on('accepted', (info) => seen.push(['accepted', info]));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([
+      ['ringing', callee],
+      ['accepted', { by: callee, sdp: 'answer-sdp' }],
+    ]);
+    expect(call.state).toBe('active');
   });
 });

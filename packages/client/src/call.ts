@@ -102,6 +102,8 @@ export class Call extends Emitter<CallEvents> {
   readonly pendingRemoteCandidates: (IceCandidate | null)[] = [];
   private readonly localCandidates: (IceCandidate | null)[] = [];
   private signalingOpen = false;
+  /** Server events that came before the invite's answer; see {@link Call.holdEvents}. */
+  private held: (() => void)[] | undefined;
 
   constructor(
     private readonly host: CallHost,
@@ -216,6 +218,29 @@ export class Call extends Emitter<CallEvents> {
   }
 
   // --- Driven by the client as server events arrive ------------------------
+
+  /**
+   * @internal Until {@link Call.releaseHeld}, this call's server events wait.
+   * A callee's ringing or answer can overtake the invite's answer (it is
+   * relayed by another node), and the caller can only listen once
+   * `client.call` resolved: run at once, they would be lost to it.
+   */
+  holdEvents(): void {
+    this.held = [];
+  }
+
+  /** @internal Runs a server event's handling now, or in turn after the held ones. */
+  deliver(handle: () => void): void {
+    if (this.held) this.held.push(handle);
+    else handle();
+  }
+
+  /** @internal The caller holds the call now: the events that waited run, in order. */
+  releaseHeld(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const handle of held) handle();
+  }
 
   /** @internal The invite was accepted by the server (caller), or the call resumed. */
   openSignaling(): void {

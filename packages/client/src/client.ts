@@ -181,6 +181,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         throw err;
       });
     }
+    call.holdEvents();
     this.calls.set(call.id, call);
     try {
       const { expiresAt } = await this.request('call_invite', {
@@ -197,6 +198,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       throw err;
     }
     call.openSignaling();
+    // After the caller's `await client.call(...)` has run on and could listen.
+    setTimeout(() => call.releaseHeld(), 0);
     return call;
   }
 
@@ -239,12 +242,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const socket = this.connection.socket;
     socket.on('call_incoming', (p) => this.onIncoming(p));
     socket.on('call_resumed', (p) => this.onResumed(p));
-    socket.on('call_ringing', (p) => this.calls.get(p.callId)?.handleRinging(p.by));
-    socket.on('call_accepted', (p) => this.calls.get(p.callId)?.handleAccepted(p.sdp, p.by));
-    socket.on('call_ended', (p) => this.calls.get(p.callId)?.handleEnded(p.reason, p.by));
-    socket.on('sdp_offer', (p) => this.calls.get(p.callId)?.handleOffer(p.sdp));
-    socket.on('sdp_answer', (p) => this.calls.get(p.callId)?.handleAnswer(p.sdp));
-    socket.on('ice_candidate', (p) => this.calls.get(p.callId)?.handleCandidate(p.candidate));
+    const toCall = (callId: string, handle: (call: Call) => void) => {
+      const call = this.calls.get(callId);
+      call?.deliver(() => handle(call));
+    };
+    socket.on('call_ringing', (p) => toCall(p.callId, (c) => c.handleRinging(p.by)));
+    socket.on('call_accepted', (p) => toCall(p.callId, (c) => c.handleAccepted(p.sdp, p.by)));
+    socket.on('call_ended', (p) => toCall(p.callId, (c) => c.handleEnded(p.reason, p.by)));
+    socket.on('sdp_offer', (p) => toCall(p.callId, (c) => c.handleOffer(p.sdp)));
+    socket.on('sdp_answer', (p) => toCall(p.callId, (c) => c.handleAnswer(p.sdp)));
+    socket.on('ice_candidate', (p) => toCall(p.callId, (c) => c.handleCandidate(p.candidate)));
     socket.on('presence', (p) => this.emit('presence', p));
     socket.on('server_draining', () => this.emit('draining'));
     socket.on('request_error', (p) =>
