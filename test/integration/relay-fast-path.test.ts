@@ -21,25 +21,34 @@ describe('relay of an active call without a store read per message', () => {
   });
   afterAll(() => node.close());
 
-  it('reads the call once per trust window, however many candidates and SDPs flow', async () => {
+  it('the answer confirms the peer on both sides; past the trust window one read confirms it again', async () => {
     const alice = await connect(node.url, uniqueUser('alice'));
     const bob = await connect(node.url, uniqueUser('bob'));
-    const callId = await activeCall(alice, [bob]);
     const before = store.summaryReads;
+    // Neither the answer nor the hang-up below reads the call to check a role:
+    // both devices were told of it by this node.
+    const callId = await activeCall(alice, [bob]);
     for (let i = 0; i < 20; i++) {
       expect(await alice.request('ice_candidate', { callId, candidate: { candidate: `a${i}` } })).toEqual({ ok: true });
     }
     expect(await alice.request('sdp_offer', { callId, sdp: 'offer-2' })).toEqual({ ok: true });
-    expect(store.summaryReads - before).toBe(1);
+    expect(await bob.request('ice_candidate', { callId, candidate: { candidate: 'b0' } })).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(0);
     await bob.next('sdp_offer', (p) => p.sdp === 'offer-2');
     expect(bob.all('ice_candidate').map((p) => p.candidate?.candidate)).toEqual(
       Array.from({ length: 20 }, (_, i) => `a${i}`),
     );
+    await alice.next('ice_candidate', (p) => p.candidate?.candidate === 'b0');
 
-    // Once the window has passed, the next message checks the store again.
+    // Once the window has passed, the next message of each side checks the store again.
     await sleep(PEER_TRUST_MS + 50);
     expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'late' } })).toEqual({ ok: true });
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'later' } })).toEqual({ ok: true });
+    expect(await bob.request('ice_candidate', { callId, candidate: { candidate: 'late' } })).toEqual({ ok: true });
     expect(store.summaryReads - before).toBe(2);
+    expect(await bob.request('call_end', { callId })).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(2);
+    await alice.next('call_ended', (p) => p.callId === callId);
     closeAll(alice, bob);
   });
 
@@ -47,6 +56,8 @@ describe('relay of an active call without a store read per message', () => {
     const alice = await connect(node.url, uniqueUser('alice'));
     const bob = await connect(node.url, uniqueUser('bob'));
     const callId = await activeCall(alice, [bob]);
+    // Past the trust the answer gave, so the burst's first message must check.
+    await sleep(PEER_TRUST_MS + 50);
     const before = store.summaryReads;
     const sent = Array.from({ length: 8 }, (_, i) =>
       alice.request('ice_candidate', { callId, candidate: { candidate: `b${i}` } }),

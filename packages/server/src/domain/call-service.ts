@@ -16,6 +16,7 @@ import {
 } from '../store/store.js';
 import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
 import { isCalleeDevice, isMediaParticipant, mayEnd, otherParticipant } from './call-roles.js';
+import type { KnownCall } from './device-service.js';
 import { DomainError } from './domain-error.js';
 import type { Notifier } from './notifier.js';
 import type { PresenceService } from './presence-service.js';
@@ -91,8 +92,14 @@ export class CallService {
     return { callId: call.callId, expiresAt: call.expiresAt };
   }
 
-  async ringing(sender: DeviceRef, { callId }: RequestPayload<'call_ringing'>): Promise<void> {
-    await this.load(callId, sender, isCalleeDevice, ['ringing']);
+  /**
+   * `view` is what this server told the sender's device of the call, if
+   * anything. A device it rang is a callee device of that call for good, so
+   * its role needs no read; the exists and state checks are the store
+   * transition's own, with the same answers.
+   */
+  async ringing(sender: DeviceRef, { callId }: RequestPayload<'call_ringing'>, view?: KnownCall): Promise<void> {
+    if (view?.role !== 'callee') await this.load(callId, sender, isCalleeDevice, ['ringing']);
     const result = await this.store.markRinging(callId, sender);
     const call = this.orInvalidState(result);
     if (result.ok && result.first) {
@@ -101,8 +108,9 @@ export class CallService {
     }
   }
 
-  async accept(sender: DeviceRef, { callId, sdp }: RequestPayload<'call_accept'>): Promise<void> {
-    await this.load(callId, sender, isCalleeDevice, ['ringing']);
+  /** `view`: as for {@link ringing}. */
+  async accept(sender: DeviceRef, { callId, sdp }: RequestPayload<'call_accept'>, view?: KnownCall): Promise<void> {
+    if (view?.role !== 'callee') await this.load(callId, sender, isCalleeDevice, ['ringing']);
     const call = this.orInvalidState(await this.store.acceptCall(callId, sender, sdp, this.now()));
     this.notifier.emit({ devices: [call.caller] }, 'call_accepted', {
       callId,
@@ -128,8 +136,26 @@ export class CallService {
    * Hang up, or while ringing cancel (caller) or reject (callee). When the
    * state moved under us (answered as the caller hung up), the request is
    * judged again against the new state: the user meant to end the call.
+   *
+   * `view` is what this server told the sender's device of the call. Every
+   * device it knows a call of may end it in the state it knows: the caller's
+   * device and the callee device that answered, and while ringing every
+   * callee device. So the end is tried at once from that state; a device
+   * whose view is behind (the call was answered or ended meanwhile) is
+   * judged against the stored call, as without a view.
    */
-  async end(sender: DeviceRef, { callId, reason }: RequestPayload<'call_end'>): Promise<void> {
+  async end(sender: DeviceRef, { callId, reason }: RequestPayload<'call_end'>, view?: KnownCall): Promise<void> {
+    if (view) {
+      const result = await this.store.endCall({
+        callId,
+        from: [view.state],
+        reason: view.state === 'active' ? (reason ?? 'hangup') : view.role === 'caller' ? 'cancelled' : 'rejected',
+        by: sender,
+        now: this.now(),
+        retainMs: this.rules.endedRetentionMs,
+      });
+      if (result.ok) return this.announceEnd(result.call, result.inCallChanged, sender);
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const call = await this.load(callId, sender, mayEnd, ['ringing', 'active']);
       const endReason: EndReason =

@@ -6,7 +6,10 @@ import { listenAnyOutgoing } from './socket-listeners.js';
 /** What the socket knows of a call, and the peer the store last confirmed for it (see {@link confirmedPeer}). */
 interface TrackedCall extends KnownCall {
   peer?: DeviceRef;
+  /** When the peer was confirmed, on the monotonic clock ({@link performance.now}). */
   confirmedAt?: number;
+  /** Callee side, while ringing: the caller's device, as `call_incoming` named it. */
+  caller?: DeviceRef;
   /** A store check of this call under way for one of the socket's messages (see {@link checkUnderWay}). */
   checking?: Promise<unknown>;
 }
@@ -15,9 +18,15 @@ interface TrackedCall extends KnownCall {
  * How long a store-confirmed peer of an active call is trusted without
  * reading the store again. The entry goes as soon as the socket is told the
  * call ended, so this bounds only what an end event lost on the way (a
- * partition between nodes) can leave behind.
+ * partition between nodes) can leave behind. The peer is confirmed by a
+ * store read, or by the event that made the call active: `call_accepted`
+ * names the caller's peer, and a callee's accept succeeds only for the
+ * caller its `call_incoming` named. Both are sent only after the store
+ * committed the answer, so they confirm it as a read would.
  */
 export const PEER_TRUST_MS = 3000;
+
+const monotonic = () => performance.now();
 
 const trackers = new WeakMap<Socket, Map<string, TrackedCall>>();
 /** Per socket, the calls it was told ended (or ended itself), newest last, at most {@link ENDED_KEPT}. */
@@ -45,17 +54,29 @@ function tracked(socket: Socket): Map<string, TrackedCall> {
   return known;
 }
 
-type Outgoing = { callId?: string; role?: 'caller' | 'callee'; state?: string };
+type Outgoing = {
+  callId?: string;
+  role?: 'caller' | 'callee';
+  state?: string;
+  /** `call_incoming`: the caller's device. */
+  from?: DeviceRef;
+  /** `call_accepted`: the device that answered. */
+  by?: DeviceRef;
+};
 
 /** One listener shared by every socket (Socket.IO calls it with the socket as `this`). */
 function observeOutgoing(this: Socket, event: string, payload: Outgoing): void {
   const callId = payload?.callId;
   if (typeof callId !== 'string') return;
-  if (event === 'call_incoming') tracked(this).set(callId, { role: 'callee', state: 'ringing' });
-  else if (event === 'call_resumed' && payload.role && (payload.state === 'ringing' || payload.state === 'active')) {
+  if (event === 'call_incoming') {
+    const { from } = payload;
+    tracked(this).set(callId, { role: 'callee', state: 'ringing', ...(from && { caller: from }) });
+  } else if (event === 'call_resumed' && payload.role && (payload.state === 'ringing' || payload.state === 'active')) {
     tracked(this).set(callId, { role: payload.role, state: payload.state });
-  } else if (event === 'call_accepted') tracked(this).set(callId, { role: 'caller', state: 'active' });
-  else if (event === 'call_ended') {
+  } else if (event === 'call_accepted') {
+    const { by } = payload;
+    tracked(this).set(callId, { role: 'caller', state: 'active', ...(by && { peer: by, confirmedAt: monotonic() }) });
+  } else if (event === 'call_ended') {
     trackers.get(this)?.delete(callId);
     noteEnded(this, callId);
   }
@@ -99,20 +120,20 @@ const EMPTY: ReadonlyMap<string, KnownCall> = new Map();
  * named it within the last {@link PEER_TRUST_MS}: relayed candidates and
  * SDPs then skip the store read (on Redis, a round trip per message).
  */
-export function confirmedPeer(socket: Socket, callId: string, now: number): DeviceRef | undefined {
+export function confirmedPeer(socket: Socket, callId: string): DeviceRef | undefined {
   const call = trackers.get(socket)?.get(callId);
-  if (call?.state !== 'active' || call.confirmedAt === undefined || now - call.confirmedAt > PEER_TRUST_MS) {
+  if (call?.state !== 'active' || call.confirmedAt === undefined || monotonic() - call.confirmedAt > PEER_TRUST_MS) {
     return undefined;
   }
   return call.peer;
 }
 
 /** Records the peer the store just confirmed for an active call the socket knows as active. */
-export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | undefined, now: number): void {
+export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | undefined): void {
   const call = trackers.get(socket)?.get(callId);
   if (!peer || call?.state !== 'active') return;
   call.peer = peer;
-  call.confirmedAt = now;
+  call.confirmedAt = monotonic();
 }
 
 /**
@@ -140,8 +161,14 @@ export function noteCheck(socket: Socket, callId: string, check: Promise<unknown
 export function noteRequest(socket: Socket, event: ClientEventName, callId: string | undefined): void {
   if (callId === undefined) return;
   if (event === 'call_invite') tracked(socket).set(callId, { role: 'caller', state: 'ringing' });
-  else if (event === 'call_accept') tracked(socket).set(callId, { role: 'callee', state: 'active' });
-  else if (event === 'call_reject' || event === 'call_cancel' || event === 'call_end') {
+  else if (event === 'call_accept') {
+    const caller = trackers.get(socket)?.get(callId)?.caller;
+    tracked(socket).set(callId, {
+      role: 'callee',
+      state: 'active',
+      ...(caller && { peer: caller, confirmedAt: monotonic() }),
+    });
+  } else if (event === 'call_reject' || event === 'call_cancel' || event === 'call_end') {
     trackers.get(socket)?.delete(callId);
     noteEnded(socket, callId);
   }

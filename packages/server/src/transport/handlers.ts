@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
-import { checkUnderWay, confirmedPeer, confirmPeer, noteCheck } from './call-tracker.js';
+import { checkUnderWay, confirmedPeer, confirmPeer, noteCheck, peekCalls } from './call-tracker.js';
 import { sessionOf } from './device-context.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
@@ -29,24 +29,23 @@ export interface HandlerDeps {
 function relayVia(
   socket: Socket,
   callId: string,
-  now: () => number,
   direct: (peer: DeviceRef) => void,
   checked: () => Promise<DeviceRef | undefined>,
 ): Record<string, never> | Promise<Record<string, never>> {
-  const peer = confirmedPeer(socket, callId, now());
+  const peer = confirmedPeer(socket, callId);
   if (peer) {
     direct(peer);
     return {};
   }
   const pending = checkUnderWay(socket, callId);
   if (pending) {
-    const again = () => relayVia(socket, callId, now, direct, checked);
+    const again = () => relayVia(socket, callId, direct, checked);
     return pending.then(again, again);
   }
   const check = checked();
   noteCheck(socket, callId, check);
   return check.then((to) => {
-    confirmPeer(socket, callId, to, now());
+    confirmPeer(socket, callId, to);
     return {};
   });
 }
@@ -74,12 +73,14 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
     },
     presence_query: async (_ctx, { userIds }) => ({ presence: await presence.query(userIds) }),
     call_invite: ({ device }, req) => calls.invite(device, req),
-    call_accept: async ({ device }, req) => {
-      await calls.accept(device, req);
+    // What this node told the device of the call (it rang it, it answered
+    // it...) spares the domain a read to check the device's role.
+    call_accept: async ({ device, socket }, req) => {
+      await calls.accept(device, req, peekCalls(socket).get(req.callId));
       return {};
     },
-    call_ringing: async ({ device }, req) => {
-      await calls.ringing(device, req);
+    call_ringing: async ({ device, socket }, req) => {
+      await calls.ringing(device, req, peekCalls(socket).get(req.callId));
       return {};
     },
     call_reject: async ({ device }, req) => {
@@ -90,15 +91,14 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       await calls.cancel(device, req);
       return {};
     },
-    call_end: async ({ device }, req) => {
-      await calls.end(device, req);
+    call_end: async ({ device, socket }, req) => {
+      await calls.end(device, req, peekCalls(socket).get(req.callId));
       return {};
     },
     sdp_offer: ({ device, socket }, req) =>
       relayVia(
         socket,
         req.callId,
-        now,
         (peer) => calls.relaySdpTo(device, peer, 'sdp_offer', req),
         () => calls.relaySdp(device, 'sdp_offer', req),
       ),
@@ -106,7 +106,6 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       relayVia(
         socket,
         req.callId,
-        now,
         (peer) => calls.relaySdpTo(device, peer, 'sdp_answer', req),
         () => calls.relaySdp(device, 'sdp_answer', req),
       ),
@@ -114,7 +113,6 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       relayVia(
         socket,
         req.callId,
-        now,
         (peer) => calls.relayCandidateTo(device, peer, req),
         () => calls.relayCandidate(device, req),
       ),
