@@ -169,6 +169,7 @@ export class SwitchboardNode {
         presence,
         now,
         ...(options.roomsReady && { roomsReady: options.roomsReady }),
+        ...(options.isStoreReady && { storeReady: options.isStoreReady }),
       }),
       limits,
       logger,

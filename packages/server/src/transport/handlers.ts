@@ -15,6 +15,12 @@ export interface HandlerDeps {
   now: () => number;
   /** Resolves once joined rooms are live across nodes. */
   roomsReady?: () => Promise<void>;
+  /**
+   * Whether the store (and with it the way to other nodes) is reachable.
+   * While it is not, a relayed message takes the checked path and is
+   * refused UNAVAILABLE, rather than acked and then lost on the way.
+   */
+  storeReady?: () => boolean;
 }
 
 /**
@@ -29,17 +35,18 @@ export interface HandlerDeps {
 function relayVia(
   socket: Socket,
   callId: string,
+  storeReady: () => boolean,
   direct: (peer: DeviceRef) => void,
   checked: () => Promise<DeviceRef | undefined>,
 ): Record<string, never> | Promise<Record<string, never>> {
   const peer = confirmedPeer(socket, callId);
-  if (peer) {
+  if (peer && storeReady()) {
     direct(peer);
     return {};
   }
   const pending = checkUnderWay(socket, callId);
   if (pending) {
-    const again = () => relayVia(socket, callId, direct, checked);
+    const again = () => relayVia(socket, callId, storeReady, direct, checked);
     return pending.then(again, again);
   }
   const check = checked();
@@ -51,7 +58,14 @@ function relayVia(
 }
 
 /** Each client event mapped to the domain service that answers it. */
-export function createHandlers({ calls, devices, presence, now, roomsReady }: HandlerDeps): Handlers {
+export function createHandlers({
+  calls,
+  devices,
+  presence,
+  now,
+  roomsReady,
+  storeReady = () => true,
+}: HandlerDeps): Handlers {
   return {
     heartbeat: async (ctx) => {
       await devices.touch(sessionOf(ctx.socket));
@@ -99,6 +113,7 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       relayVia(
         socket,
         req.callId,
+        storeReady,
         (peer) => calls.relaySdpTo(device, peer, 'sdp_offer', req),
         () => calls.relaySdp(device, 'sdp_offer', req),
       ),
@@ -106,6 +121,7 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       relayVia(
         socket,
         req.callId,
+        storeReady,
         (peer) => calls.relaySdpTo(device, peer, 'sdp_answer', req),
         () => calls.relaySdp(device, 'sdp_answer', req),
       ),
@@ -113,6 +129,7 @@ export function createHandlers({ calls, devices, presence, now, roomsReady }: Ha
       relayVia(
         socket,
         req.callId,
+        storeReady,
         (peer) => calls.relayCandidateTo(device, peer, req),
         () => calls.relayCandidate(device, req),
       ),
