@@ -155,6 +155,29 @@ export function deviceContract(factory: StoreFactory): void {
       expect(await store().touchDevice(carol.phone, 's1', T0 + 1900, 1000)).toBe(false);
     });
 
+    it('touchDevice calls made together each get their own answer', async () => {
+      await register(store(), alice.phone, { socketId: 's1', ttlMs: 1000 });
+      await register(store(), alice.laptop, { socketId: 's2', ttlMs: 1000 });
+      await register(store(), bob.phone, { socketId: 's3', ttlMs: 1000 });
+      // More than one refresh script holds, as a burst of pongs would send.
+      const many = Array.from({ length: 450 }, (_, i) =>
+        store().touchDevice(i % 2 ? alice.phone : bob.phone, i % 2 ? 's1' : 's3', T0 + 800, 1000),
+      );
+      const answers = await Promise.all([
+        store().touchDevice(alice.phone, 's1', T0 + 800, 1000),
+        store().touchDevice(alice.laptop, 'stale', T0 + 800, 1000),
+        store().touchDevice(carol.phone, 's9', T0 + 800, 1000),
+        ...many,
+      ]);
+      expect(answers.slice(0, 3)).toEqual([true, false, false]);
+      expect(answers.slice(3).every(Boolean)).toBe(true);
+      // Only the refreshed devices outlive their first liveness.
+      expect(await store().expireDevices(T0 + 1500, GRACE, 10)).toEqual([
+        { ...alice.laptop, nodeId: 'node-a', socketId: 's2', wentOffline: false },
+      ]);
+      expect(await store().expireDevices(T0 + 1800, GRACE, 10)).toHaveLength(2);
+    });
+
     it('expireDevices removes devices past their liveness, up to the limit, once', async () => {
       await register(store(), alice.phone, { socketId: 's1', ttlMs: 1000 });
       await register(store(), alice.laptop, { socketId: 's2', ttlMs: 1000 });

@@ -29,9 +29,20 @@ import {
   SUMMARY_FIELDS,
 } from './call-codec.js';
 import { connectRedis, toStoreError } from './connection.js';
-import { deviceMember, type EncodedDevice, type RedisKeys, redisKeys } from './keys.js';
+import { type EncodedDevice, type RedisKeys, redisKeys } from './keys.js';
 import { codeOf, type ScriptCodeName } from './script-codes.js';
 import { registerScripts, type ScriptCall } from './script-loader.js';
+
+/** At most this many devices per refresh script, so that one burst never holds Redis for long. */
+const TOUCHES_PER_SCRIPT = 200;
+/** How long refreshes wait to be sent together (a heartbeat's answer waits as long, at most). */
+const TOUCH_BATCH_MS = 20;
+
+interface PendingTouch {
+  args: [userId: string, deviceId: string, socketId: string, expiry: number];
+  resolve(touched: boolean): void;
+  reject(err: unknown): void;
+}
 
 export interface RedisStoreOptions {
   /** A connection made with `failFastOptions()`, or the store will hang while Redis is down. */
@@ -57,6 +68,8 @@ export class RedisStore implements Store {
   private readonly scripts: Map<string, ScriptCall>;
   private readonly ownsConnection: boolean;
   private readonly historyMax: number;
+  /** Liveness refreshes waiting for the end of this event-loop turn (see {@link touchDevice}). */
+  private touches: PendingTouch[] | undefined;
 
   constructor(options: RedisStoreOptions) {
     this.historyMax = options.historyMaxPerUser ?? DEFAULT_HISTORY_MAX_PER_USER;
@@ -131,14 +144,42 @@ export class RedisStore implements Store {
     return { removed: removed === 1, wentOffline: wentOffline === 1 };
   }
 
-  async touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<boolean> {
-    const k = this.keys;
-    const touched = await this.run(
-      'touchDevice',
-      [k.userDevices(ref.userId), k.devicesExpiry],
-      [ref.deviceId, deviceMember(ref), socketId, now + ttlMs],
-    );
-    return touched === 1;
+  /**
+   * Refreshes are sent together: those asked for in one turn of the event
+   * loop go out as one script call once it ends. Engine.IO pings every
+   * socket on the same period, so devices that connected together (a node's
+   * restart, a reconnect storm) pong together, and a round trip each made a
+   * burst of thousands every ping interval.
+   */
+  touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (!this.touches) {
+        this.touches = [];
+        setTimeout(() => this.sendTouches(), TOUCH_BATCH_MS);
+      }
+      this.touches.push({ args: [ref.userId, ref.deviceId, socketId, now + ttlMs], resolve, reject });
+    });
+  }
+
+  private sendTouches(): void {
+    const batch = this.touches ?? [];
+    this.touches = undefined;
+    for (let at = 0; at < batch.length; at += TOUCHES_PER_SCRIPT) {
+      const chunk = batch.slice(at, at + TOUCHES_PER_SCRIPT);
+      const args = [this.keys.prefix, ...chunk.flatMap((t) => t.args)];
+      // From a promise, so that nothing thrown here escapes the setImmediate.
+      Promise.resolve()
+        .then(() => this.run('touchDevices', [this.keys.devicesExpiry], args))
+        .then(
+          (raw) => {
+            const touched = asArray(raw);
+            for (const [i, t] of chunk.entries()) t.resolve(touched[i] === 1);
+          },
+          (err: unknown) => {
+            for (const t of chunk) t.reject(err);
+          },
+        );
+    }
   }
 
   async expireDevices(now: number, graceMs: number, limit: number): Promise<RemovedDevice[]> {
