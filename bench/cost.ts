@@ -18,7 +18,10 @@ import { bareSocketIo, runOptions, switchboard } from './lib/targets.js';
  *   hang-up), caller and callee on different Switchboard nodes;
  * - `node --import tsx bench/cost.ts relay [switchboard|bare] [msgs/s] [seconds] [acks|no-acks]`:
  *   1 KB candidates across two nodes on Redis, 1,000 pairs, Switchboard or
- *   the bare Socket.IO relay on the same sharded adapter.
+ *   the bare Socket.IO relay on the same sharded adapter;
+ * - `node --import tsx bench/cost.ts idle [devices] [seconds]`: idle
+ *   devices (heartbeats, Engine.IO pings) on one Switchboard node on Redis,
+ *   per device-minute; count over at least one ping interval (15 s).
  *
  * `--cpu-prof` also writes a V8 CPU profile of every server process to
  * `bench/results/profiles/` (see bench/profile-top.ts).
@@ -43,9 +46,19 @@ async function commandStats(redis: Redis): Promise<Map<string, number>> {
   return out;
 }
 
-/** One warm-up step (leases, first-time costs and JIT out of the count), then one counted step. */
-async function count(session: Session, unit: string, rate: number, seconds: number): Promise<void> {
-  await session.step(rate, 2000);
+/**
+ * One warm-up step (leases, first-time costs and JIT out of the count), then
+ * one counted step; `per` turns its report into the number of units.
+ */
+async function count(
+  session: Session,
+  unit: string,
+  rate: number,
+  seconds: number,
+  warmUp = { rate, ms: 2000 },
+  per = (completed: number) => completed,
+): Promise<void> {
+  await session.step(warmUp.rate, warmUp.ms);
   const redis = new Redis(session.deployment.procs.find((p) => p.name === 'redis')!.url);
   const procs = session.deployment.procs;
   const before = procs.map((p) => syscalls(p.pid));
@@ -53,17 +66,17 @@ async function count(session: Session, unit: string, rate: number, seconds: numb
   const { report, usage } = await session.step(rate, seconds * 1000);
   const after = procs.map((p) => syscalls(p.pid));
   const statsAfter = await commandStats(redis);
-  const ops = report.completed;
-  const per = (x: number) => (x / ops).toFixed(2);
+  const ops = per(report.completed);
+  const perOp = (x: number) => (x / ops).toFixed(2);
   console.log(`${ops} ${unit}s (${report.errors} errors) at ${rate}/s, per ${unit}:`);
   procs.forEach((p, i) => {
     const [b, a] = [before[i]!, after[i]!];
     const cpu = usage[p.name]?.cpuMs ?? 0;
     console.log(
-      `  ${p.name.padEnd(6)} reads ${per(a.reads - b.reads)}  writes ${per(a.writes - b.writes)}  cpu ${per(cpu * 1000)} µs`,
+      `  ${p.name.padEnd(6)} reads ${perOp(a.reads - b.reads)}  writes ${perOp(a.writes - b.writes)}  cpu ${perOp(cpu * 1000)} µs`,
     );
   });
-  console.log(`  all servers cpu ${per(serverCpuMs(usage) * 1000)} µs`);
+  console.log(`  all servers cpu ${perOp(serverCpuMs(usage) * 1000)} µs`);
   let total = 0;
   const rows: string[] = [];
   for (const [cmd, n] of statsAfter) {
@@ -71,10 +84,10 @@ async function count(session: Session, unit: string, rate: number, seconds: numb
     const d = n - (statsBefore.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
     if (d > 0) {
       total += d;
-      rows.push(`${cmd} ${per(d)}`);
+      rows.push(`${cmd} ${perOp(d)}`);
     }
   }
-  console.log(`  redis commands ${per(total)}: ${rows.join(', ')}`);
+  console.log(`  redis commands ${perOp(total)}: ${rows.join(', ')}`);
   redis.disconnect();
 }
 
@@ -99,8 +112,19 @@ if (mode === 'calls') {
     (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs: 1000, cross: true, pairNodes: 2, acks }),
     (session) => count(session, 'message', rate, seconds),
   );
+} else if (mode === 'idle') {
+  const devices = Number(rest[0] ?? 5000);
+  const seconds = Number(rest[1] ?? 16);
+  await withSession(
+    switchboard(1, true),
+    'idle',
+    (d) => ({ kind: d.kind, url: d.urls[0] }),
+    // The warm-up connects them all; the counted step only holds them.
+    (session) =>
+      count(session, 'device-minute', 0, seconds, { rate: devices, ms: 3000 }, () => (devices * seconds) / 60),
+  );
 } else {
-  throw new Error(`unknown mode ${mode}: calls or relay`);
+  throw new Error(`unknown mode ${mode}: calls, relay or idle`);
 }
 killAll();
 process.exit(0);
