@@ -13,7 +13,7 @@ class FlakyPresenceStore extends MemoryStore {
   }
 }
 
-describe('a presence change that cannot be announced', () => {
+describe('a presence change made by a call', () => {
   let node: InProcessNode;
   const store = new FlakyPresenceStore();
   beforeAll(async () => {
@@ -21,16 +21,28 @@ describe('a presence change that cannot be announced', () => {
   });
   afterAll(() => node.close());
 
-  it('fails neither the invite nor the hang-up that made it', async () => {
+  it('is announced from what the change itself handed back, with no presence read', async () => {
     const alice = await connect(node.url, uniqueUser('alice'));
     const bob = await connect(node.url, uniqueUser('bob'));
+    const watcher = await connect(node.url, uniqueUser('watcher'));
+    await watcher.request('presence_subscribe', { userIds: [alice.userId, bob.userId] });
+    // A read would fail now: the invite, the cancel and their announcements must not need one.
     store.failPresence = true;
-    const invite = await alice.request('call_invite', { to: bob.userId, media: 'audio', sdp: FAKE_SDP });
-    expect(invite).toMatchObject({ ok: true, callId: expect.any(String) });
-    await bob.next('call_incoming', (p) => p.callId === invite.callId);
-    expect(await alice.request('call_cancel', { callId: invite.callId })).toEqual({ ok: true });
-    await bob.next('call_ended', (p) => p.callId === invite.callId);
-    store.failPresence = false;
-    closeAll(alice, bob);
+    try {
+      const invite = await alice.request('call_invite', { to: bob.userId, media: 'audio', sdp: FAKE_SDP });
+      expect(invite).toMatchObject({ ok: true, callId: expect.any(String) });
+      await bob.next('call_incoming', (p) => p.callId === invite.callId);
+      for (const user of [alice, bob]) {
+        await watcher.next('presence', (p) => p.userId === user.userId && p.inCall === true);
+      }
+      expect(await alice.request('call_cancel', { callId: invite.callId })).toEqual({ ok: true });
+      await bob.next('call_ended', (p) => p.callId === invite.callId);
+      for (const user of [alice, bob]) {
+        await watcher.next('presence', (p) => p.userId === user.userId && p.inCall === false);
+      }
+    } finally {
+      store.failPresence = false;
+    }
+    closeAll(alice, bob, watcher);
   });
 });

@@ -28,6 +28,9 @@ export function createCallContract(factory: StoreFactory): void {
       expect(result).toMatchObject({ ok: true, created: true });
       if (!result.ok || !result.created) return;
       expect(result.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      // Handed back as the change left it, so that it is announced without a read.
+      expect(result.presence).toEqual(await store().getPresence(result.inCallChanged));
+      expect(result.presence.map((p) => p.inCall)).toEqual([true, true]);
       expect(result.call).toEqual({
         callId: result.call.callId,
         state: 'ringing',
@@ -232,8 +235,14 @@ export function transitionContract(factory: StoreFactory): void {
       expect(refused).toEqual({ ok: false, code: 'INVALID_STATE', call });
       const ended = await store().endCall(endInput(call.callId, { from: ['active'], by: bob.phone, now: T0 + 9000 }));
       const endedCall = { ...call, state: 'ended', endReason: 'hangup', endedBy: bob.phone, endedAt: T0 + 9000 };
-      expect(ended).toEqual({ ok: true, call: endedCall, inCallChanged: expect.any(Array) });
+      expect(ended).toEqual({
+        ok: true,
+        call: endedCall,
+        inCallChanged: expect.any(Array),
+        presence: expect.any(Array),
+      });
       expect(ended.ok && ended.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      expect(ended.ok && ended.presence).toEqual(await store().getPresence(ended.ok ? ended.inCallChanged : []));
       expect(await store().getCall(call.callId)).toEqual(endedCall);
       expect(await store().listUserCalls(alice.phone.userId)).toEqual([]);
       expect(await store().endCall(endInput(call.callId))).toEqual({
@@ -256,7 +265,11 @@ export function transitionContract(factory: StoreFactory): void {
       const first = await ringing(store(), alice.phone, bob.phone.userId, limit);
       await ringing(store(), carol.phone, bob.phone.userId, limit);
       const ended = await store().endCall(endInput(first.callId, { reason: 'cancelled', by: alice.phone }));
-      expect(ended).toMatchObject({ ok: true, inCallChanged: [alice.phone.userId] });
+      expect(ended).toMatchObject({
+        ok: true,
+        inCallChanged: [alice.phone.userId],
+        presence: [{ userId: alice.phone.userId, status: 'offline', inCall: false }],
+      });
       const bobCalls = await store().listUserCalls(bob.phone.userId);
       expect(bobCalls.map((c) => c.caller.userId)).toEqual([carol.phone.userId]);
     });

@@ -25,6 +25,7 @@ export function workerContract(factory: StoreFactory): void {
       expect(ended).toHaveLength(1);
       expect(ended[0]?.call).toEqual({ ...call, state: 'ended', endReason: 'timeout', endedAt: T0 + 1000 });
       expect(ended[0]?.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      expect(ended[0]?.presence).toEqual(await store().getPresence(ended[0]?.inCallChanged ?? []));
       expect(await store().claimRingTimeouts(T0 + 5000, 10, RETAIN)).toEqual([]);
       expect(await store().listUserCalls(bob.phone.userId)).toEqual([]);
     });
@@ -73,6 +74,10 @@ export function workerContract(factory: StoreFactory): void {
         endedAt: T0 + 2000 + GRACE,
       });
       expect(ended[0]?.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      // Bob left: offline, last seen when he left.
+      const bobNow = ended[0]?.presence.find((p) => p.userId === bob.phone.userId);
+      expect(bobNow).toEqual({ userId: bob.phone.userId, status: 'offline', lastSeen: T0 + 2000, inCall: false });
+      expect(ended[0]?.presence).toEqual(await store().getPresence(ended[0]?.inCallChanged ?? []));
       expect(await store().claimDisconnectGraces(T0 + 60_000, 10, RETAIN)).toEqual([]);
     });
 

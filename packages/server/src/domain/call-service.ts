@@ -4,6 +4,7 @@ import {
   type DeviceRef,
   type EndReason,
   Limits,
+  type Presence,
   type RequestPayload,
   type SignalingEventName,
 } from '@switchboard/protocol';
@@ -44,8 +45,6 @@ export interface CallObserver {
   onRinging?(call: StoredCall, by: DeviceRef): void;
   onAccepted?(call: StoredCall): void;
   onEnded?(call: StoredCall): void;
-  /** Subscribers of these users could not be told of an `inCall` change (the store could not be read). */
-  onPresenceFailed?(err: unknown, userIds: readonly string[]): void;
 }
 
 /**
@@ -87,7 +86,7 @@ export class CallService {
       this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', callIncomingPayload(call, []));
       if (call.pushed) this.pushInvite(call);
       this.observer.onCreated?.(call);
-      this.announcePresence(result.inCallChanged);
+      this.presence.publish(result.presence);
     }
     return { callId: call.callId, expiresAt: call.expiresAt };
   }
@@ -154,7 +153,7 @@ export class CallService {
         now: this.now(),
         retainMs: this.rules.endedRetentionMs,
       });
-      if (result.ok) return this.announceEnd(result.call, result.inCallChanged, sender);
+      if (result.ok) return this.announceEnd(result.call, result.presence, sender);
     }
     for (let attempt = 0; attempt < 3; attempt++) {
       const call = await this.load(callId, sender, mayEnd, ['ringing', 'active']);
@@ -168,7 +167,7 @@ export class CallService {
         now: this.now(),
         retainMs: this.rules.endedRetentionMs,
       });
-      if (result.ok) return this.announceEnd(result.call, result.inCallChanged, sender);
+      if (result.ok) return this.announceEnd(result.call, result.presence, sender);
       if (result.code === 'CALL_NOT_FOUND') throw new DomainError('CALL_NOT_FOUND');
     }
     throw new DomainError('INVALID_STATE');
@@ -222,8 +221,12 @@ export class CallService {
     this.notifier.emit({ devices: [to] }, 'ice_candidate', { callId, candidate, from: sender });
   }
 
-  /** Tells every involved device of an end (but the one that caused it) and updates presence. */
-  announceEnd(call: StoredCall, inCallChanged: readonly string[], causedBy?: DeviceRef): void {
+  /**
+   * Tells every involved device of an end (but the one that caused it), and
+   * presence subscribers of the `inCall` changes the end made (`presence`,
+   * as the store handed it back).
+   */
+  announceEnd(call: StoredCall, presence: readonly Presence[], causedBy?: DeviceRef): void {
     const payload = callEndedPayload(call);
     const answeredBy = otherParticipant(call, call.caller);
     const audience = answeredBy
@@ -235,17 +238,7 @@ export class CallService {
       this.push?.callEnded({ type: 'call_ended', callId: call.callId, to: call.callee.userId, reason: payload.reason });
     }
     this.observer.onEnded?.(call);
-    this.announcePresence(inCallChanged);
-  }
-
-  /**
-   * Tells presence subscribers of an `inCall` change without holding up the
-   * request that made it: the change is already stored, so a failed read
-   * here must not answer the caller an error for a call that exists and
-   * rings, and the answer need not wait for a read and its publishes.
-   */
-  private announcePresence(userIds: readonly string[]): void {
-    this.presence.announce(userIds).catch((err: unknown) => this.observer.onPresenceFailed?.(err, userIds));
+    this.presence.publish(presence);
   }
 
   /** The asking user's own ended calls, newest `endedAt` first. */
@@ -292,7 +285,7 @@ export class CallService {
       retainMs: this.rules.endedRetentionMs,
     });
     if (!result.ok) this.orInvalidState(result);
-    else this.announceEnd(result.call, result.inCallChanged, by);
+    else this.announceEnd(result.call, result.presence, by);
   }
 
   /** Loads a call and applies the contract's checks in order: exists, role, state. */

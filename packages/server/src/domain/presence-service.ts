@@ -22,7 +22,11 @@ export class PresenceService {
   async announce(userIds: Iterable<string>): Promise<void> {
     const unique = [...new Set(userIds)];
     if (unique.length === 0) return;
-    const presence = await this.store.getPresence(unique);
+    this.publish(await this.store.getPresence(unique));
+  }
+
+  /** Announces presence a store change handed back, read in the same atomic step as the change. */
+  publish(presence: readonly Presence[]): void {
     for (const p of presence) this.notifier.emit({ presenceSubscribersOf: p.userId }, 'presence', p);
   }
 }

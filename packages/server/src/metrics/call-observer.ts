@@ -57,8 +57,5 @@ export function callObserver(metrics: Metrics, logger: Logger, now: () => number
         'call ended',
       );
     },
-    onPresenceFailed: (err, userIds) => {
-      logger.warn({ err, userIds }, 'presence change not announced');
-    },
   };
 }

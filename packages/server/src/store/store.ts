@@ -121,7 +121,8 @@ export interface Store {
    * Ends a call whose state is one of `from`: records reason, `by` and
    * `endedAt`, removes it from both users' live sets and the deadlines, keeps
    * the record `retainMs`. `inCallChanged` lists the users whose last live
-   * call this was. In the same atomic step, one {@link HistoryRecord} is
+   * call this was, and `presence` their presence right after (as
+   * {@link getPresence} would read it). In the same atomic step, one {@link HistoryRecord} is
    * added to each of the two users' histories (as the worker claims below
    * also do), each history trimmed to the store's `historyMaxPerUser`
    * newest records.
@@ -225,7 +226,15 @@ export interface CreateCallInput {
   allowOffline: boolean;
 }
 export type CreateCallResult =
-  | { ok: true; created: true; call: StoredCall; inCallChanged: string[] }
+  | {
+      ok: true;
+      created: true;
+      call: StoredCall;
+      /** The users whose first live call this is. */
+      inCallChanged: string[];
+      /** Their presence right after the change, read in the same atomic step: announced without reading again. */
+      presence: Presence[];
+    }
   | { ok: true; created: false; call: StoredCall }
   | { ok: false; code: 'INVALID_STATE' | 'TOO_MANY_CALLS' | 'USER_OFFLINE' | 'BUSY' };
 
@@ -245,7 +254,7 @@ export interface EndCallInput {
 }
 export type EndCallResult =
   | (TransitionResult & { ok: false })
-  | { ok: true; call: StoredCall; inCallChanged: string[] };
+  | { ok: true; call: StoredCall; inCallChanged: string[]; presence: Presence[] };
 
 export interface HistoryQuery {
   limit: number;
@@ -272,10 +281,11 @@ export interface StoreOptions {
 }
 export const DEFAULT_HISTORY_MAX_PER_USER = 200;
 
-/** A call a worker ended, with the users whose last live call it was. */
+/** A call a worker ended, with the users whose last live call it was and their presence right after. */
 export interface EndedCall {
   call: StoredCall;
   inCallChanged: string[];
+  presence: Presence[];
 }
 
 /** Raised by a store whose backend cannot be reached; maps to `UNAVAILABLE`. */

@@ -216,7 +216,8 @@ export class MemoryStore implements Store {
     const inCallChanged = [call.caller.userId, call.callee.userId].filter((userId) =>
       this.addLive(userId, call.callId),
     );
-    return { ok: true, created: true, call: copyCall(call), inCallChanged };
+    const presence = inCallChanged.map((userId) => this.presenceOf(userId));
+    return { ok: true, created: true, call: copyCall(call), inCallChanged, presence };
   }
 
   async getCall(callId: string): Promise<StoredCall | null> {
@@ -353,10 +354,7 @@ export class MemoryStore implements Store {
     return { ok: true, call };
   }
 
-  private finish(
-    call: StoredCall,
-    end: Pick<EndCallInput, 'reason' | 'by' | 'now' | 'retainMs'>,
-  ): { call: StoredCall; inCallChanged: string[] } {
+  private finish(call: StoredCall, end: Pick<EndCallInput, 'reason' | 'by' | 'now' | 'retainMs'>): EndedCall {
     call.state = 'ended';
     call.endReason = end.reason;
     call.endedAt = end.now;
@@ -367,7 +365,7 @@ export class MemoryStore implements Store {
     const inCallChanged = [call.caller.userId, call.callee.userId].filter((userId) =>
       this.removeLive(userId, call.callId),
     );
-    return { call: copyCall(call), inCallChanged };
+    return { call: copyCall(call), inCallChanged, presence: inCallChanged.map((userId) => this.presenceOf(userId)) };
   }
 
   private record(userId: string, record: HistoryRecord): void {

@@ -207,9 +207,7 @@ export class RedisStore implements Store {
         if (err) throw toStoreError(err);
         return value;
       });
-      const presence: Presence = { userId, status: online === 1 ? 'online' : 'offline', inCall: Number(liveCalls) > 0 };
-      if (online !== 1 && typeof lastSeen === 'string') presence.lastSeen = Number(lastSeen);
-      return presence;
+      return presenceFrom(userId, online, lastSeen, liveCalls);
     });
   }
 
@@ -237,12 +235,13 @@ export class RedisStore implements Store {
         input.expiresAt,
         input.maxConcurrent,
         input.allowOffline ? '1' : '0',
+        k.prefix,
       ],
     );
     if (!Array.isArray(raw)) {
       return { ok: false, code: expectCode(raw, ['INVALID_STATE', 'TOO_MANY_CALLS', 'USER_OFFLINE', 'BUSY']) };
     }
-    const [status, payload, pushed] = raw;
+    const [status, payload, pushed, presence] = raw;
     if (status === 0) return { ok: true, created: false, call: decodeCall(payload) };
     const call: StoredCall = {
       callId,
@@ -256,7 +255,8 @@ export class RedisStore implements Store {
       ...(input.metadata && { metadata: input.metadata }),
       ...(pushed === 1 && { pushed: true }),
     };
-    return { ok: true, created: true, call, inCallChanged: asStrings(payload) };
+    const inCallChanged = asStrings(payload);
+    return { ok: true, created: true, call, inCallChanged, presence: decodePresenceList(inCallChanged, presence) };
   }
 
   async getCall(callId: string): Promise<StoredCall | null> {
@@ -316,8 +316,11 @@ export class RedisStore implements Store {
         this.historyMax,
       ],
     );
-    const [status, flat, changed] = asArray(raw);
-    if (status === 1) return { ok: true, call: decodeCall(flat), inCallChanged: asStrings(changed) };
+    const [status, flat, changed, presence] = asArray(raw);
+    if (status === 1) {
+      const inCallChanged = asStrings(changed);
+      return { ok: true, call: decodeCall(flat), inCallChanged, presence: decodePresenceList(inCallChanged, presence) };
+    }
     return transitionFailure(status, flat);
   }
 
@@ -432,6 +435,23 @@ function decodeRemoved(raw: unknown): RemovedDevice {
 }
 
 function decodeEnded(raw: unknown): EndedCall {
-  const [flat, changed] = asArray(raw);
-  return { call: decodeCall(flat), inCallChanged: asStrings(changed) };
+  const [flat, changed, presence] = asArray(raw);
+  const inCallChanged = asStrings(changed);
+  return { call: decodeCall(flat), inCallChanged, presence: decodePresenceList(inCallChanged, presence) };
+}
+
+/** A user's presence from its three parts, as read by `getPresence` or by `lua/includes/presence.lua`. */
+function presenceFrom(userId: string, online: unknown, lastSeen: unknown, liveCalls: unknown): Presence {
+  const presence: Presence = { userId, status: online === 1 ? 'online' : 'offline', inCall: Number(liveCalls) > 0 };
+  if (online !== 1 && typeof lastSeen === 'string' && lastSeen !== '') presence.lastSeen = Number(lastSeen);
+  return presence;
+}
+
+/** The presence a script handed back for `userIds`, one `{ online, lastSeen, liveCalls }` each. */
+function decodePresenceList(userIds: readonly string[], raw: unknown): Presence[] {
+  const parts = asArray(raw);
+  return userIds.map((userId, i) => {
+    const [online, lastSeen, liveCalls] = asArray(parts[i]);
+    return presenceFrom(userId, online, lastSeen, liveCalls);
+  });
 }

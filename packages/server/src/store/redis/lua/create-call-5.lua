@@ -20,13 +20,19 @@
     ARGV[9] expiresAt (epoch ms), the ring deadline
     ARGV[10] maxConcurrent
     ARGV[11] allowOffline ('1' or '0')
+    ARGV[12] key prefix (builds both users' keys for their presence)
 
   Output:
-    { 1, { userIds whose first live call this is }, pushed (0|1) }  created; pushed: the callee
-                                                      had no device (it rings through the push webhook)
+    { 1, { userIds whose first live call this is }, pushed (0|1), { their presence } }
+                                                      created; pushed: the callee had no device (it
+                                                      rings through the push webhook); presence as in
+                                                      includes/presence.lua
     { 0, HGETALL of the existing call }                 idempotent repeat
     -2 INVALID_STATE, -3 TOO_MANY_CALLS, -4 USER_OFFLINE, -5 BUSY
 ]]
+-- First: the names below (callKey...) then shadow the include's key builders.
+--- @include "presence"
+
 local callKey = KEYS[1]
 local callerCallsKey = KEYS[2]
 local calleeCallsKey = KEYS[3]
@@ -43,6 +49,7 @@ local now = ARGV[8]
 local expiresAt = ARGV[9]
 local maxConcurrent = tonumber(ARGV[10])
 local allowOffline = ARGV[11] == '1'
+local prefix = ARGV[12]
 
 local existing = redis.call('HMGET', callKey, 'state', 'callerUserId', 'callerDeviceId', 'calleeUserId')
 if existing[1] then
@@ -90,4 +97,8 @@ redis.call('SADD', calleeCallsKey, callId)
 if redis.call('SCARD', calleeCallsKey) == 1 then
   table.insert(changed, calleeUserId)
 end
-return { 1, changed, pushed }
+local presence = {}
+for _, userId in ipairs(changed) do
+  table.insert(presence, presenceOf(prefix, userId))
+end
+return { 1, changed, pushed, presence }

@@ -4,9 +4,11 @@
   the call and its candidates expire retainMs later. In the same step it adds
   the call to both users' histories (zset scored by endedAt, member
   `<callId>\n<record JSON>`), each trimmed to its newest historyMax records.
-  Returns { HGETALL of the ended call, { userIds whose last live call it was } }.
+  Returns { HGETALL of the ended call, { userIds whose last live call it
+  was }, { their presence now (see presence.lua), in the same order } }.
 ]]
 --- @include "keys"
+--- @include "presence"
 
 -- One user's history record: the contract's entry, plus `deviceId` (this
 -- user's device in the call) and `endedBy`, which stay inside the server.
@@ -70,5 +72,9 @@ local function endCall(prefix, ringDeadlinesKey, callId, reason, byUserId, byDev
       table.insert(changed, userId)
     end
   end
-  return { redis.call('HGETALL', key), changed }
+  local presence = {}
+  for _, userId in ipairs(changed) do
+    table.insert(presence, presenceOf(prefix, userId))
+  end
+  return { redis.call('HGETALL', key), changed, presence }
 end
