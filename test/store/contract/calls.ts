@@ -14,6 +14,7 @@ import {
   type StoreFactory,
   sleep,
   T0,
+  usersOf,
   useStore,
 } from './fixtures.js';
 
@@ -27,10 +28,10 @@ export function createCallContract(factory: StoreFactory): void {
       const result = await invite(store(), alice.phone, bob.phone.userId, { media: 'video', metadata });
       expect(result).toMatchObject({ ok: true, created: true });
       if (!result.ok || !result.created) return;
-      expect(result.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      expect(usersOf(result.inCallChanged)).toEqual([alice.phone.userId, bob.phone.userId].sort());
       // Handed back as the change left it, so that it is announced without a read.
-      expect(result.presence).toEqual(await store().getPresence(result.inCallChanged));
-      expect(result.presence.map((p) => p.inCall)).toEqual([true, true]);
+      expect(result.inCallChanged).toEqual(await store().getPresence(result.inCallChanged.map((p) => p.userId)));
+      expect(result.inCallChanged.map((p) => p.inCall)).toEqual([true, true]);
       expect(result.call).toEqual({
         callId: result.call.callId,
         state: 'ringing',
@@ -111,7 +112,7 @@ export function createCallContract(factory: StoreFactory): void {
       const limit = { maxConcurrent: 2 };
       await ringing(store(), alice.phone, bob.phone.userId, limit);
       const second = await invite(store(), carol.phone, bob.phone.userId, limit);
-      expect(second).toMatchObject({ ok: true, created: true, inCallChanged: [carol.phone.userId] });
+      expect(second).toMatchObject({ ok: true, created: true, inCallChanged: [{ userId: carol.phone.userId }] });
       expect(await invite(store(), alice.laptop, bob.phone.userId, limit)).toEqual({ ok: false, code: 'BUSY' });
       expect(await store().listUserCalls(bob.phone.userId)).toHaveLength(2);
     });
@@ -239,10 +240,10 @@ export function transitionContract(factory: StoreFactory): void {
         ok: true,
         call: endedCall,
         inCallChanged: expect.any(Array),
-        presence: expect.any(Array),
       });
-      expect(ended.ok && ended.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
-      expect(ended.ok && ended.presence).toEqual(await store().getPresence(ended.ok ? ended.inCallChanged : []));
+      const changed = ended.ok ? ended.inCallChanged : [];
+      expect(usersOf(changed)).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      expect(changed).toEqual(await store().getPresence(changed.map((p) => p.userId)));
       expect(await store().getCall(call.callId)).toEqual(endedCall);
       expect(await store().listUserCalls(alice.phone.userId)).toEqual([]);
       expect(await store().endCall(endInput(call.callId))).toEqual({
@@ -267,8 +268,7 @@ export function transitionContract(factory: StoreFactory): void {
       const ended = await store().endCall(endInput(first.callId, { reason: 'cancelled', by: alice.phone }));
       expect(ended).toMatchObject({
         ok: true,
-        inCallChanged: [alice.phone.userId],
-        presence: [{ userId: alice.phone.userId, status: 'offline', inCall: false }],
+        inCallChanged: [{ userId: alice.phone.userId, status: 'offline', inCall: false }],
       });
       const bobCalls = await store().listUserCalls(bob.phone.userId);
       expect(bobCalls.map((c) => c.caller.userId)).toEqual([carol.phone.userId]);

@@ -110,6 +110,9 @@ export function endInput(callId: string, overrides: Partial<Parameters<Store['en
   };
 }
 
+/** The users of an `inCallChanged`, sorted. */
+export const usersOf = (presence: readonly { userId: string }[]) => presence.map((p) => p.userId).sort();
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const byId = <T extends { callId: string }>(a: T, b: T) => a.callId.localeCompare(b.callId);

@@ -10,6 +10,7 @@ import {
   ringing,
   type StoreFactory,
   T0,
+  usersOf,
   useStore,
 } from './fixtures.js';
 
@@ -24,8 +25,9 @@ export function workerContract(factory: StoreFactory): void {
       const ended = await store().claimRingTimeouts(T0 + 1000, 10, RETAIN);
       expect(ended).toHaveLength(1);
       expect(ended[0]?.call).toEqual({ ...call, state: 'ended', endReason: 'timeout', endedAt: T0 + 1000 });
-      expect(ended[0]?.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
-      expect(ended[0]?.presence).toEqual(await store().getPresence(ended[0]?.inCallChanged ?? []));
+      const changed = ended[0]?.inCallChanged ?? [];
+      expect(usersOf(changed)).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      expect(changed).toEqual(await store().getPresence(changed.map((p) => p.userId)));
       expect(await store().claimRingTimeouts(T0 + 5000, 10, RETAIN)).toEqual([]);
       expect(await store().listUserCalls(bob.phone.userId)).toEqual([]);
     });
@@ -73,11 +75,12 @@ export function workerContract(factory: StoreFactory): void {
         endReason: 'disconnected',
         endedAt: T0 + 2000 + GRACE,
       });
-      expect(ended[0]?.inCallChanged.sort()).toEqual([alice.phone.userId, bob.phone.userId].sort());
+      const changed = ended[0]?.inCallChanged ?? [];
+      expect(usersOf(changed)).toEqual([alice.phone.userId, bob.phone.userId].sort());
       // Bob left: offline, last seen when he left.
-      const bobNow = ended[0]?.presence.find((p) => p.userId === bob.phone.userId);
+      const bobNow = changed.find((p) => p.userId === bob.phone.userId);
       expect(bobNow).toEqual({ userId: bob.phone.userId, status: 'offline', lastSeen: T0 + 2000, inCall: false });
-      expect(ended[0]?.presence).toEqual(await store().getPresence(ended[0]?.inCallChanged ?? []));
+      expect(changed).toEqual(await store().getPresence(changed.map((p) => p.userId)));
       expect(await store().claimDisconnectGraces(T0 + 60_000, 10, RETAIN)).toEqual([]);
     });
 

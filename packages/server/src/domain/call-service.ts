@@ -86,7 +86,7 @@ export class CallService {
       this.notifier.emit({ users: [call.callee.userId] }, 'call_incoming', callIncomingPayload(call, []));
       if (call.pushed) this.pushInvite(call);
       this.observer.onCreated?.(call);
-      this.presence.publish(result.presence);
+      this.presence.publish(result.inCallChanged);
     }
     return { callId: call.callId, expiresAt: call.expiresAt };
   }
@@ -153,7 +153,7 @@ export class CallService {
         now: this.now(),
         retainMs: this.rules.endedRetentionMs,
       });
-      if (result.ok) return this.announceEnd(result.call, result.presence, sender);
+      if (result.ok) return this.announceEnd(result.call, result.inCallChanged, sender);
     }
     for (let attempt = 0; attempt < 3; attempt++) {
       const call = await this.load(callId, sender, mayEnd, ['ringing', 'active']);
@@ -167,7 +167,7 @@ export class CallService {
         now: this.now(),
         retainMs: this.rules.endedRetentionMs,
       });
-      if (result.ok) return this.announceEnd(result.call, result.presence, sender);
+      if (result.ok) return this.announceEnd(result.call, result.inCallChanged, sender);
       if (result.code === 'CALL_NOT_FOUND') throw new DomainError('CALL_NOT_FOUND');
     }
     throw new DomainError('INVALID_STATE');
@@ -223,10 +223,10 @@ export class CallService {
 
   /**
    * Tells every involved device of an end (but the one that caused it), and
-   * presence subscribers of the `inCall` changes the end made (`presence`,
+   * presence subscribers of the `inCall` changes the end made (`inCallChanged`,
    * as the store handed it back).
    */
-  announceEnd(call: StoredCall, presence: readonly Presence[], causedBy?: DeviceRef): void {
+  announceEnd(call: StoredCall, inCallChanged: readonly Presence[], causedBy?: DeviceRef): void {
     const payload = callEndedPayload(call);
     const answeredBy = otherParticipant(call, call.caller);
     const audience = answeredBy
@@ -238,7 +238,7 @@ export class CallService {
       this.push?.callEnded({ type: 'call_ended', callId: call.callId, to: call.callee.userId, reason: payload.reason });
     }
     this.observer.onEnded?.(call);
-    this.presence.publish(presence);
+    this.presence.publish(inCallChanged);
   }
 
   /** The asking user's own ended calls, newest `endedAt` first. */
@@ -285,7 +285,7 @@ export class CallService {
       retainMs: this.rules.endedRetentionMs,
     });
     if (!result.ok) this.orInvalidState(result);
-    else this.announceEnd(result.call, result.presence, by);
+    else this.announceEnd(result.call, result.inCallChanged, by);
   }
 
   /** Loads a call and applies the contract's checks in order: exists, role, state. */

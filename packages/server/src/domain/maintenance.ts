@@ -79,7 +79,7 @@ export class Maintenance {
         ...(await this.store.claimRingTimeouts(now, BATCH, endedRetentionMs)),
         ...(await this.store.claimDisconnectGraces(now, BATCH, endedRetentionMs)),
       ];
-      for (const { call, presence } of ended) this.calls.announceEnd(call, presence);
+      for (const { call, inCallChanged } of ended) this.calls.announceEnd(call, inCallChanged);
       if (ended.length < BATCH) return;
     }
   }

@@ -120,9 +120,9 @@ export interface Store {
   /**
    * Ends a call whose state is one of `from`: records reason, `by` and
    * `endedAt`, removes it from both users' live sets and the deadlines, keeps
-   * the record `retainMs`. `inCallChanged` lists the users whose last live
-   * call this was, and `presence` their presence right after (as
-   * {@link getPresence} would read it). In the same atomic step, one {@link HistoryRecord} is
+   * the record `retainMs`. `inCallChanged` is the presence, right after, of
+   * the users whose last live call this was (as {@link getPresence} would
+   * read it). In the same atomic step, one {@link HistoryRecord} is
    * added to each of the two users' histories (as the worker claims below
    * also do), each history trimmed to the store's `historyMaxPerUser`
    * newest records.
@@ -230,10 +230,11 @@ export type CreateCallResult =
       ok: true;
       created: true;
       call: StoredCall;
-      /** The users whose first live call this is. */
-      inCallChanged: string[];
-      /** Their presence right after the change, read in the same atomic step: announced without reading again. */
-      presence: Presence[];
+      /**
+       * The users whose first live call this is, with their presence right
+       * after, read in the same atomic step: announced without reading again.
+       */
+      inCallChanged: Presence[];
     }
   | { ok: true; created: false; call: StoredCall }
   | { ok: false; code: 'INVALID_STATE' | 'TOO_MANY_CALLS' | 'USER_OFFLINE' | 'BUSY' };
@@ -254,7 +255,7 @@ export interface EndCallInput {
 }
 export type EndCallResult =
   | (TransitionResult & { ok: false })
-  | { ok: true; call: StoredCall; inCallChanged: string[]; presence: Presence[] };
+  | { ok: true; call: StoredCall; inCallChanged: Presence[] };
 
 export interface HistoryQuery {
   limit: number;
@@ -281,11 +282,10 @@ export interface StoreOptions {
 }
 export const DEFAULT_HISTORY_MAX_PER_USER = 200;
 
-/** A call a worker ended, with the users whose last live call it was and their presence right after. */
+/** A call a worker ended, with the presence right after of the users whose last live call it was. */
 export interface EndedCall {
   call: StoredCall;
-  inCallChanged: string[];
-  presence: Presence[];
+  inCallChanged: Presence[];
 }
 
 /** Raised by a store whose backend cannot be reached; maps to `UNAVAILABLE`. */

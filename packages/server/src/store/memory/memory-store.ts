@@ -213,11 +213,8 @@ export class MemoryStore implements Store {
     this.calls.set(call.callId, call);
     this.candidates.set(call.callId, []);
     this.ringDeadlines.set(call.callId, call.expiresAt);
-    const inCallChanged = [call.caller.userId, call.callee.userId].filter((userId) =>
-      this.addLive(userId, call.callId),
-    );
-    const presence = inCallChanged.map((userId) => this.presenceOf(userId));
-    return { ok: true, created: true, call: copyCall(call), inCallChanged, presence };
+    const inCallChanged = this.presenceOfUsers(call, (userId) => this.addLive(userId, call.callId));
+    return { ok: true, created: true, call: copyCall(call), inCallChanged };
   }
 
   async getCall(callId: string): Promise<StoredCall | null> {
@@ -316,6 +313,12 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {}
 
+  /** Applies `change` to both users of the call; the presence, after, of those it says it flipped. */
+  private presenceOfUsers(call: StoredCall, change: (userId: string) => boolean): Presence[] {
+    const flipped = [call.caller.userId, call.callee.userId].filter(change);
+    return flipped.map((userId) => this.presenceOf(userId));
+  }
+
   private presenceOf(userId: string): Presence {
     const online = (this.devices.get(userId)?.size ?? 0) > 0;
     const lastSeen = this.lastSeen.get(userId);
@@ -362,10 +365,8 @@ export class MemoryStore implements Store {
     this.ringDeadlines.delete(call.callId);
     this.tombstones.push({ callId: call.callId, purgeAt: Date.now() + end.retainMs });
     for (const [userId, record] of historyRecordsOf(call)) this.record(userId, record);
-    const inCallChanged = [call.caller.userId, call.callee.userId].filter((userId) =>
-      this.removeLive(userId, call.callId),
-    );
-    return { call: copyCall(call), inCallChanged, presence: inCallChanged.map((userId) => this.presenceOf(userId)) };
+    const inCallChanged = this.presenceOfUsers(call, (userId) => this.removeLive(userId, call.callId));
+    return { call: copyCall(call), inCallChanged };
   }
 
   private record(userId: string, record: HistoryRecord): void {

@@ -241,7 +241,7 @@ export class RedisStore implements Store {
     if (!Array.isArray(raw)) {
       return { ok: false, code: expectCode(raw, ['INVALID_STATE', 'TOO_MANY_CALLS', 'USER_OFFLINE', 'BUSY']) };
     }
-    const [status, payload, pushed, presence] = raw;
+    const [status, payload, pushed] = raw;
     if (status === 0) return { ok: true, created: false, call: decodeCall(payload) };
     const call: StoredCall = {
       callId,
@@ -255,8 +255,7 @@ export class RedisStore implements Store {
       ...(input.metadata && { metadata: input.metadata }),
       ...(pushed === 1 && { pushed: true }),
     };
-    const inCallChanged = asStrings(payload);
-    return { ok: true, created: true, call, inCallChanged, presence: decodePresenceList(inCallChanged, presence) };
+    return { ok: true, created: true, call, inCallChanged: decodePresenceList(payload) };
   }
 
   async getCall(callId: string): Promise<StoredCall | null> {
@@ -316,11 +315,8 @@ export class RedisStore implements Store {
         this.historyMax,
       ],
     );
-    const [status, flat, changed, presence] = asArray(raw);
-    if (status === 1) {
-      const inCallChanged = asStrings(changed);
-      return { ok: true, call: decodeCall(flat), inCallChanged, presence: decodePresenceList(inCallChanged, presence) };
-    }
+    const [status, flat, changed] = asArray(raw);
+    if (status === 1) return { ok: true, call: decodeCall(flat), inCallChanged: decodePresenceList(changed) };
     return transitionFailure(status, flat);
   }
 
@@ -403,10 +399,6 @@ function asArray(raw: unknown): unknown[] {
   return raw;
 }
 
-function asStrings(raw: unknown): string[] {
-  return asArray(raw).map(String);
-}
-
 function expectCode<C extends ScriptCodeName>(raw: unknown, allowed: readonly C[]): C {
   const code = codeOf(raw);
   if (!(allowed as readonly ScriptCodeName[]).includes(code)) throw new Error(`unexpected script code ${code}`);
@@ -435,9 +427,8 @@ function decodeRemoved(raw: unknown): RemovedDevice {
 }
 
 function decodeEnded(raw: unknown): EndedCall {
-  const [flat, changed, presence] = asArray(raw);
-  const inCallChanged = asStrings(changed);
-  return { call: decodeCall(flat), inCallChanged, presence: decodePresenceList(inCallChanged, presence) };
+  const [flat, changed] = asArray(raw);
+  return { call: decodeCall(flat), inCallChanged: decodePresenceList(changed) };
 }
 
 /** A user's presence from its three parts, as read by `getPresence` or by `lua/includes/presence.lua`. */
@@ -447,11 +438,10 @@ function presenceFrom(userId: string, online: unknown, lastSeen: unknown, liveCa
   return presence;
 }
 
-/** The presence a script handed back for `userIds`, one `{ online, lastSeen, liveCalls }` each. */
-function decodePresenceList(userIds: readonly string[], raw: unknown): Presence[] {
-  const parts = asArray(raw);
-  return userIds.map((userId, i) => {
-    const [online, lastSeen, liveCalls] = asArray(parts[i]);
-    return presenceFrom(userId, online, lastSeen, liveCalls);
+/** The presence a script handed back (`lua/includes/presence.lua`), one `{ userId, online, lastSeen, liveCalls }` each. */
+function decodePresenceList(raw: unknown): Presence[] {
+  return asArray(raw).map((entry) => {
+    const [userId, online, lastSeen, liveCalls] = asArray(entry);
+    return presenceFrom(String(userId), online, lastSeen, liveCalls);
   });
 }

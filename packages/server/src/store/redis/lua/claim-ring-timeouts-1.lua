@@ -12,7 +12,7 @@
     ARGV[5] historyMax: history records kept per user
 
   Output:
-    { { HGETALL of the ended call, { userIds whose last live call it was } }, ... }
+    { { HGETALL of the ended call, presence of the users whose last live call it was }, ... }
 ]]
 local ringDeadlinesKey = KEYS[1]
 local prefix = ARGV[1]

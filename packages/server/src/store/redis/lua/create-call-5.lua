@@ -23,10 +23,10 @@
     ARGV[12] key prefix (builds both users' keys for their presence)
 
   Output:
-    { 1, { userIds whose first live call this is }, pushed (0|1), { their presence } }
-                                                      created; pushed: the callee had no device (it
-                                                      rings through the push webhook); presence as in
-                                                      includes/presence.lua
+    { 1, presence of the users whose first live call this is, pushed (0|1) }
+                                                      created (presence as in includes/presence.lua);
+                                                      pushed: the callee had no device (it rings
+                                                      through the push webhook)
     { 0, HGETALL of the existing call }                 idempotent repeat
     -2 INVALID_STATE, -3 TOO_MANY_CALLS, -4 USER_OFFLINE, -5 BUSY
 ]]
@@ -97,8 +97,4 @@ redis.call('SADD', calleeCallsKey, callId)
 if redis.call('SCARD', calleeCallsKey) == 1 then
   table.insert(changed, calleeUserId)
 end
-local presence = {}
-for _, userId in ipairs(changed) do
-  table.insert(presence, presenceOf(prefix, userId))
-end
-return { 1, changed, pushed, presence }
+return { 1, presenceOf(prefix, changed), pushed }

@@ -16,7 +16,7 @@
     ARGV[9] historyMax: history records kept per user
 
   Output:
-    { 1, HGETALL, { userIds whose last live call it was }, { their presence } }  ended
+    { 1, HGETALL, presence of the users whose last live call it was }  ended
     { -2, HGETALL } INVALID_STATE: not in one of the given states
     { -1 }          CALL_NOT_FOUND
 ]]
@@ -48,4 +48,4 @@ if not allowed then
   return { -2, redis.call('HGETALL', callHashKey) }
 end
 local ended = endCall(prefix, ringDeadlinesKey, callId, reason, byUserId, byDeviceId, now, retainMs, historyMax)
-return { 1, ended[1], ended[2], ended[3] }
+return { 1, ended[1], ended[2] }

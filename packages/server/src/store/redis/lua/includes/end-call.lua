@@ -4,8 +4,8 @@
   the call and its candidates expire retainMs later. In the same step it adds
   the call to both users' histories (zset scored by endedAt, member
   `<callId>\n<record JSON>`), each trimmed to its newest historyMax records.
-  Returns { HGETALL of the ended call, { userIds whose last live call it
-  was }, { their presence now (see presence.lua), in the same order } }.
+  Returns { HGETALL of the ended call, the presence of the users whose last
+  live call it was (see presence.lua) }.
 ]]
 --- @include "keys"
 --- @include "presence"
@@ -72,9 +72,5 @@ local function endCall(prefix, ringDeadlinesKey, callId, reason, byUserId, byDev
       table.insert(changed, userId)
     end
   end
-  local presence = {}
-  for _, userId in ipairs(changed) do
-    table.insert(presence, presenceOf(prefix, userId))
-  end
-  return { redis.call('HGETALL', key), changed, presence }
+  return { redis.call('HGETALL', key), presenceOf(prefix, changed) }
 end
