@@ -1,5 +1,3 @@
-import type { DeviceRef } from '@switchboard/protocol';
-
 /**
  * Every Redis key of the store, built in one place. `P` below is
  * `<keyPrefix>:{s}:` (keyPrefix defaults to `sb`).
@@ -20,13 +18,13 @@ export interface RedisKeys {
   readonly prefix: string;
   /** `P nodes`: zset, member nodeId, score = liveness expiry (epoch ms). */
   readonly nodes: string;
-  /** `P devices-expiry`: zset, member {@link deviceMember}, score = device liveness expiry (epoch ms). */
+  /** `P devices-expiry`: zset, member `userId\ndeviceId` (`deviceMember` in `lua/includes/keys.lua`), score = device liveness expiry (epoch ms). */
   readonly devicesExpiry: string;
-  /** `P graces`: zset, member {@link deviceMember}, score = when its disconnect grace ends (epoch ms). */
+  /** `P graces`: zset, member `userId\ndeviceId` (`deviceMember` in `lua/includes/keys.lua`), score = when its disconnect grace ends (epoch ms). */
   readonly graces: string;
   /** `P ring-deadlines`: zset, member callId, score = the ringing call's `expiresAt`. */
   readonly ringDeadlines: string;
-  /** `P node-devices:<nodeId>`: set of {@link deviceMember} registered through that node. */
+  /** `P node-devices:<nodeId>`: set of device members (`userId\ndeviceId`) registered through that node. */
   nodeDevices(nodeId: string): string;
   /** `P user-devices:<userId>`: hash, deviceId -> JSON {@link EncodedDevice}. Absent = offline. */
   userDevices(userId: string): string;
@@ -70,12 +68,4 @@ export function redisKeys(keyPrefix = 'sb'): RedisKeys {
     candidates: (callId) => `${p}call-cand:${callId}`,
     history: (userId) => `${p}history:${userId}`,
   };
-}
-
-/**
- * `userId\ndeviceId`: a device as one zset/set member. Neither id can hold a
- * newline, while both may hold `:`, `.` or `@`; scripts split on the newline.
- */
-export function deviceMember(ref: DeviceRef): string {
-  return `${ref.userId}\n${ref.deviceId}`;
 }

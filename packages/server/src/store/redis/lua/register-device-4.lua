@@ -34,7 +34,7 @@ local expiry = ARGV[7]
 
 --- @include "keys"
 
-local member = userId .. '\n' .. deviceId
+local member = deviceMember(userId, deviceId)
 local cameOnline = 0
 if redis.call('EXISTS', devicesKey) == 0 then
   cameOnline = 1

@@ -23,7 +23,7 @@ for i = 2, #ARGV, 4 do
   local userId, deviceId, socketId, expiry = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local encoded = redis.call('HGET', userDevicesKey(prefix, userId), deviceId)
   if encoded and cjson.decode(encoded).socketId == socketId then
-    redis.call('ZADD', devicesExpiryKey, expiry, userId .. '\n' .. deviceId)
+    redis.call('ZADD', devicesExpiryKey, expiry, deviceMember(userId, deviceId))
     table.insert(touched, 1)
   else
     table.insert(touched, 0)

@@ -31,7 +31,12 @@ local function nodeDevicesKey(prefix, nodeId)
   return prefix .. 'node-devices:' .. nodeId
 end
 
--- A device member is `userId\ndeviceId`; neither id can hold a newline.
+-- A device as one zset/set member: `userId\ndeviceId` (neither id can hold a
+-- newline, while both may hold `:`, `.` or `@`).
+local function deviceMember(userId, deviceId)
+  return userId .. '\n' .. deviceId
+end
+
 local function splitDeviceMember(member)
   local at = string.find(member, '\n', 1, true)
   return string.sub(member, 1, at - 1), string.sub(member, at + 1)

@@ -9,7 +9,7 @@
 
 local function removeDevice(prefix, devicesExpiryKey, gracesKey, userId, deviceId, record, now, graceAt)
   local devicesKey = userDevicesKey(prefix, userId)
-  local member = userId .. '\n' .. deviceId
+  local member = deviceMember(userId, deviceId)
   redis.call('HDEL', devicesKey, deviceId)
   redis.call('ZREM', devicesExpiryKey, member)
   redis.call('SREM', nodeDevicesKey(prefix, record.nodeId), member)
