@@ -1,7 +1,7 @@
 import type { DeviceRef } from '@switchboard/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
-import { type InProcessNode, startNode } from '../support/in-process-node.js';
+import { useNode } from '../support/in-process-node.js';
 import { closeAll, connect, sleep, uniqueUser } from '../support/test-client.js';
 
 /** The memory store, counting liveness refreshes. */
@@ -15,16 +15,12 @@ class CountingStore extends MemoryStore {
 
 // A 4 s TTL: pongs refresh liveness at most every 1,333 ms, and Socket.IO pings every 2 s.
 describe('liveness refreshes', () => {
-  let node: InProcessNode;
   const store = new CountingStore();
-  beforeAll(async () => {
-    node = await startNode({ PRESENCE_TTL_MS: '4000' }, store);
-  });
-  afterAll(() => node.close());
+  const node = useNode(store, { PRESENCE_TTL_MS: '4000' });
 
   it('a pong right after a heartbeat does not refresh again; a late one does', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const [socket] = node.node.io.of('/').sockets.values();
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const [socket] = node().node.io.of('/').sockets.values();
     if (!socket) throw new Error('no server socket');
     // Past the pong interval since the connection, before Socket.IO's first ping.
     await sleep(1400);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
 import { StoreUnavailableError } from '../../packages/server/src/store/store.js';
-import { type InProcessNode, startNode } from '../support/in-process-node.js';
+import { useNode } from '../support/in-process-node.js';
 import { closeAll, connect, FAKE_SDP, uniqueUser } from '../support/test-client.js';
 
 /** The memory store, with presence reads that can be made to fail. */
@@ -14,17 +14,13 @@ class FlakyPresenceStore extends MemoryStore {
 }
 
 describe('a presence change made by a call', () => {
-  let node: InProcessNode;
   const store = new FlakyPresenceStore();
-  beforeAll(async () => {
-    node = await startNode({}, store);
-  });
-  afterAll(() => node.close());
+  const node = useNode(store);
 
   it('is announced from what the change itself handed back, with no presence read', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
-    const watcher = await connect(node.url, uniqueUser('watcher'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
+    const watcher = await connect(node().url, uniqueUser('watcher'));
     await watcher.request('presence_subscribe', { userIds: [alice.userId, bob.userId] });
     // A read would fail now: the invite, the cancel and their announcements must not need one.
     store.failPresence = true;

@@ -1,29 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
+import { describe, expect, it } from 'vitest';
 import { PEER_TRUST_MS } from '../../packages/server/src/transport/call-tracker.js';
-import { type InProcessNode, startNode } from '../support/in-process-node.js';
+import { CallReadCountingStore } from '../support/call-read-counting-store.js';
+import { useNode } from '../support/in-process-node.js';
 import { activeCall, closeAll, connect, sleep, uniqueUser } from '../support/test-client.js';
 
-/** The memory store, counting the call reads the request checks make. */
-class CountingStore extends MemoryStore {
-  summaryReads = 0;
-  override getCallSummary(callId: string) {
-    this.summaryReads++;
-    return super.getCallSummary(callId);
-  }
-}
-
 describe('relay of an active call without a store read per message', () => {
-  let node: InProcessNode;
-  const store = new CountingStore();
-  beforeAll(async () => {
-    node = await startNode({}, store);
-  });
-  afterAll(() => node.close());
+  const store = new CallReadCountingStore();
+  const node = useNode(store);
 
   it('the answer confirms the peer on both sides; past the trust window one read confirms it again', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
     const before = store.summaryReads;
     // Neither the answer nor the hang-up below reads the call to check a role:
     // both devices were told of it by this node.
@@ -53,8 +40,8 @@ describe('relay of an active call without a store read per message', () => {
   });
 
   it('reads the call once for a burst sent before the first answer, and relays it in order', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
     const callId = await activeCall(alice, [bob]);
     // Past the trust the answer gave, so the burst's first message must check.
     await sleep(PEER_TRUST_MS + 50);
@@ -72,9 +59,9 @@ describe('relay of an active call without a store read per message', () => {
   });
 
   it('a burst from a device that is no participant is refused message by message', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
-    const mallory = await connect(node.url, uniqueUser('mallory'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
+    const mallory = await connect(node().url, uniqueUser('mallory'));
     const callId = await activeCall(alice, [bob]);
     const sent = Array.from({ length: 3 }, (_, i) =>
       mallory.request('ice_candidate', { callId, candidate: { candidate: `m${i}` } }),
@@ -87,8 +74,8 @@ describe('relay of an active call without a store read per message', () => {
   });
 
   it('refuses at once after the call ended, for both participants, within the window', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
     const callId = await activeCall(alice, [bob]);
     expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'c1' } })).toEqual({ ok: true });
     expect(await bob.request('ice_candidate', { callId, candidate: { candidate: 'c2' } })).toEqual({ ok: true });
@@ -101,11 +88,11 @@ describe('relay of an active call without a store read per message', () => {
   });
 
   it('a third device never rides on a participant’s window', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
     const callId = await activeCall(alice, [bob]);
     expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'c1' } })).toEqual({ ok: true });
-    const bobTablet = await connect(node.url, bob.userId, { deviceId: 'tablet' });
+    const bobTablet = await connect(node().url, bob.userId, { deviceId: 'tablet' });
     expect(await bobTablet.request('ice_candidate', { callId, candidate: { candidate: 'x' } })).toMatchObject({
       ok: false,
       error: { code: 'NOT_PARTICIPANT' },
@@ -114,10 +101,10 @@ describe('relay of an active call without a store read per message', () => {
   });
 
   it('on a node of its own, writes relayed messages to the peer’s socket without a broadcast', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'));
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
     const callId = await activeCall(alice, [bob]);
-    const adapter = node.node.io.of('/').adapter;
+    const adapter = node().node.io.of('/').adapter;
     const broadcast = adapter.broadcast.bind(adapter);
     let broadcasts = 0;
     adapter.broadcast = (...args) => {

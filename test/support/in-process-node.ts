@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { SwitchboardNode } from '../../packages/server/src/app.js';
 import { loadConfig } from '../../packages/server/src/config/config.js';
 import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
@@ -43,5 +44,21 @@ export async function startNode(
       await node.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * A node on `store` for the whole suite: started before its first test and
+ * closed after its last. The getter gives the running node.
+ */
+export function useNode(store: Store, env: Record<string, string> = {}): () => InProcessNode {
+  let node: InProcessNode | undefined;
+  beforeAll(async () => {
+    node = await startNode(env, store);
+  });
+  afterAll(() => node?.close());
+  return () => {
+    if (!node) throw new Error('the node is not started yet');
+    return node;
   };
 }

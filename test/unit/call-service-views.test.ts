@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CallService } from '../../packages/server/src/domain/call-service.js';
 import type { Audience, Notifier } from '../../packages/server/src/domain/notifier.js';
 import { PresenceService } from '../../packages/server/src/domain/presence-service.js';
-import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
+import { CallReadCountingStore } from '../support/call-read-counting-store.js';
 
 /**
  * A device's view of a call (what its node told it) lets the call service
@@ -19,24 +19,16 @@ class RecordingNotifier implements Notifier {
   disconnectSocket(): void {}
 }
 
-class CountingStore extends MemoryStore {
-  summaryReads = 0;
-  override getCallSummary(callId: string) {
-    this.summaryReads++;
-    return super.getCallSummary(callId);
-  }
-}
-
 const alice: DeviceRef = { userId: 'alice', deviceId: 'phone' };
 const bobPhone: DeviceRef = { userId: 'bob', deviceId: 'phone' };
 const bobLaptop: DeviceRef = { userId: 'bob', deviceId: 'laptop' };
 const RULES = { ringTimeoutMs: 30_000, maxConcurrentCalls: 2, endedRetentionMs: 60_000, ringOffline: false };
 
 describe('call service with the device’s view of the call', () => {
-  let store: CountingStore;
+  let store: CallReadCountingStore;
   let calls: CallService;
   beforeEach(async () => {
-    store = new CountingStore({ historyMaxPerUser: 10 });
+    store = new CallReadCountingStore({ historyMaxPerUser: 10 });
     const notifier = new RecordingNotifier();
     calls = new CallService(store, notifier, new PresenceService(store, notifier), RULES);
     for (const [i, d] of [alice, bobPhone, bobLaptop].entries()) {
