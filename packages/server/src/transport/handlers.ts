@@ -1,4 +1,4 @@
-import type { DeviceRef } from '@switchboard/protocol';
+import type { DeviceRef, RequestPayload } from '@switchboard/protocol';
 import type { Socket } from 'socket.io';
 import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
@@ -24,6 +24,17 @@ export interface HandlerDeps {
 }
 
 /**
+ * How one kind of signaling is relayed: to a peer already confirmed
+ * (`direct`), or after the domain read and checked the call (`checked`,
+ * which resolves to the peer it relayed to). Made once per kind, so that a
+ * relayed message allocates no callbacks of its own.
+ */
+interface Relay<R extends { callId: string }> {
+  direct(device: DeviceRef, peer: DeviceRef, req: R): void;
+  checked(device: DeviceRef, req: R): Promise<DeviceRef | undefined>;
+}
+
+/**
  * Signaling of an active call goes to the peer the store confirmed for this
  * socket within the last 3 s, without reading it again (`direct`); otherwise
  * the domain reads and checks the call (`checked`), and the peer it relayed
@@ -32,24 +43,25 @@ export interface HandlerDeps {
  * order: one read serves a burst. The socket forgets the peer the moment it
  * is told the call ended.
  */
-function relayVia(
-  socket: Socket,
-  callId: string,
+function relayVia<R extends { callId: string }>(
+  relay: Relay<R>,
   storeReady: () => boolean,
-  direct: (peer: DeviceRef) => void,
-  checked: () => Promise<DeviceRef | undefined>,
+  socket: Socket,
+  device: DeviceRef,
+  req: R,
 ): Record<string, never> | Promise<Record<string, never>> {
+  const { callId } = req;
   const peer = confirmedPeer(socket, callId);
   if (peer && storeReady()) {
-    direct(peer);
+    relay.direct(device, peer, req);
     return {};
   }
   const pending = checkUnderWay(socket, callId);
   if (pending) {
-    const again = () => relayVia(socket, callId, storeReady, direct, checked);
+    const again = () => relayVia(relay, storeReady, socket, device, req);
     return pending.then(again, again);
   }
-  const check = checked();
+  const check = relay.checked(device, req);
   noteCheck(socket, callId, check);
   return check.then((to) => {
     confirmPeer(socket, callId, to);
@@ -66,6 +78,18 @@ export function createHandlers({
   roomsReady,
   storeReady = () => true,
 }: HandlerDeps): Handlers {
+  const sdpRelay = (event: 'sdp_offer' | 'sdp_answer'): Relay<RequestPayload<typeof event>> => ({
+    direct: (device, peer, req) => calls.relaySdpTo(device, peer, event, req),
+    checked: (device, req) => calls.relaySdp(device, event, req),
+  });
+  const relays = {
+    sdp_offer: sdpRelay('sdp_offer'),
+    sdp_answer: sdpRelay('sdp_answer'),
+    ice_candidate: {
+      direct: (device, peer, req) => calls.relayCandidateTo(device, peer, req),
+      checked: (device, req) => calls.relayCandidate(device, req),
+    } satisfies Relay<RequestPayload<'ice_candidate'>>,
+  };
   return {
     heartbeat: async (ctx) => {
       await devices.touch(sessionOf(ctx.socket));
@@ -109,30 +133,9 @@ export function createHandlers({
       await calls.end(device, req, peekCalls(socket).get(req.callId));
       return {};
     },
-    sdp_offer: ({ device, socket }, req) =>
-      relayVia(
-        socket,
-        req.callId,
-        storeReady,
-        (peer) => calls.relaySdpTo(device, peer, 'sdp_offer', req),
-        () => calls.relaySdp(device, 'sdp_offer', req),
-      ),
-    sdp_answer: ({ device, socket }, req) =>
-      relayVia(
-        socket,
-        req.callId,
-        storeReady,
-        (peer) => calls.relaySdpTo(device, peer, 'sdp_answer', req),
-        () => calls.relaySdp(device, 'sdp_answer', req),
-      ),
-    ice_candidate: ({ device, socket }, req) =>
-      relayVia(
-        socket,
-        req.callId,
-        storeReady,
-        (peer) => calls.relayCandidateTo(device, peer, req),
-        () => calls.relayCandidate(device, req),
-      ),
+    sdp_offer: ({ device, socket }, req) => relayVia(relays.sdp_offer, storeReady, socket, device, req),
+    sdp_answer: ({ device, socket }, req) => relayVia(relays.sdp_answer, storeReady, socket, device, req),
+    ice_candidate: ({ device, socket }, req) => relayVia(relays.ice_candidate, storeReady, socket, device, req),
     // Always the sender's own user: there is no way to name another.
     call_history: async ({ device }, req) => ({ calls: await calls.history(device.userId, req) }),
   };
