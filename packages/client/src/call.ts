@@ -103,7 +103,7 @@ export class Call extends Emitter<CallEvents> {
   private readonly localCandidates: (IceCandidate | null)[] = [];
   private signalingOpen = false;
   /** Server events that came before the invite's answer; see {@link Call.holdEvents}. */
-  private held: (() => void)[] | undefined;
+  private held: ((call: Call) => void)[] | undefined;
 
   constructor(
     private readonly host: CallHost,
@@ -230,16 +230,16 @@ export class Call extends Emitter<CallEvents> {
   }
 
   /** @internal Runs a server event's handling now, or in turn after the held ones. */
-  deliver(handle: () => void): void {
+  deliver(handle: (call: Call) => void): void {
     if (this.held) this.held.push(handle);
-    else handle();
+    else handle(this);
   }
 
   /** @internal The caller holds the call now: the events that waited run, in order. */
   releaseHeld(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const handle of held) handle();
+    for (const handle of held) handle(this);
   }
 
   /** @internal The invite was accepted by the server (caller), or the call resumed. */

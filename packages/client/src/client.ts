@@ -242,10 +242,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const socket = this.connection.socket;
     socket.on('call_incoming', (p) => this.onIncoming(p));
     socket.on('call_resumed', (p) => this.onResumed(p));
-    const toCall = (callId: string, handle: (call: Call) => void) => {
-      const call = this.calls.get(callId);
-      call?.deliver(() => handle(call));
-    };
+    const toCall = (callId: string, handle: (call: Call) => void) => this.calls.get(callId)?.deliver(handle);
     socket.on('call_ringing', (p) => toCall(p.callId, (c) => c.handleRinging(p.by)));
     socket.on('call_accepted', (p) => toCall(p.callId, (c) => c.handleAccepted(p.sdp, p.by)));
     socket.on('call_ended', (p) => toCall(p.callId, (c) => c.handleEnded(p.reason, p.by)));
