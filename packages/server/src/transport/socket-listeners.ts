@@ -4,9 +4,9 @@ type AnyListener = Parameters<Socket['onAny']>[0];
 
 /**
  * Socket.IO keeps a socket's catch-all listeners in arrays it creates empty
- * and pushes to, which V8 then sizes for 16 entries (a 144-byte backing
- * store) on every connected device, for one listener. These install the listener in
- * an array of one instead, through the field Socket.IO reads, and fall back
+ * and pushes to, which V8 then sizes for 16 entries on every connected
+ * device, for one listener. These install the listener in an array of one
+ * instead, through the field Socket.IO reads, and fall back
  * to the public call should that field ever move (Socket.IO 4.x reads
  * `_anyListeners` and `_anyOutgoingListeners`, and `listenersAny()` returns
  * the array itself).
