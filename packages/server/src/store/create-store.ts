@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { instrumentStore } from './instrumented-store.js';
 import { MemoryStore } from './memory/memory-store.js';
+import { coalescedPublisher } from './redis/coalesced-publisher.js';
 import { connectRedis, failFastOptions } from './redis/connection.js';
 import { RedisStore } from './redis/redis-store.js';
 import type { Store } from './store.js';
@@ -202,7 +203,10 @@ export async function createRedisBackend(
     store: metrics ? instrumentStore(store, metrics.redisCommand) : store,
     redis,
     keyPrefix,
-    adapter: createShardedAdapter(redis, sub, { subscriptionMode: 'dynamic', channelPrefix: `${keyPrefix}:io` }),
+    adapter: createShardedAdapter(coalescedPublisher(redis), sub, {
+      subscriptionMode: 'dynamic',
+      channelPrefix: `${keyPrefix}:io`,
+    }),
     isStoreReady: bothReady,
     roomsReady: subscriptionsSettled,
     onStoreRecovered: (listener) => recovered.push(listener),
