@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PEER_TRUST_MS } from '../../packages/server/src/transport/call-tracker.js';
+import { PEER_REFRESH_MS, PEER_TRUST_MS } from '../../packages/server/src/transport/call-tracker.js';
 import { CallReadCountingStore } from '../support/call-read-counting-store.js';
 import { useNode } from '../support/in-process-node.js';
-import { activeCall, closeAll, connect, sleep, uniqueUser } from '../support/test-client.js';
+import { activeCall, closeAll, connect, ref, sleep, uniqueUser } from '../support/test-client.js';
 
 describe('relay of an active call without a store read per message', () => {
   const store = new CallReadCountingStore();
@@ -36,6 +36,59 @@ describe('relay of an active call without a store read per message', () => {
     expect(await bob.request('call_end', { callId })).toEqual({ ok: true });
     expect(store.summaryReads - before).toBe(2);
     await alice.next('call_ended', (p) => p.callId === callId);
+    closeAll(alice, bob);
+  });
+
+  it('a steady stream is confirmed again in the background and never waits for a read', async () => {
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    const send = (candidate: string) => alice.request('ice_candidate', { callId, candidate: { candidate } });
+
+    // Past half the trust the answer gave: relayed at once, and one read starts.
+    await sleep(PEER_REFRESH_MS + 50);
+    const before = store.summaryReads;
+    let release = store.holdReads();
+    expect(await send('s1')).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(1);
+    expect(await send('s2')).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(1);
+    release();
+
+    // Past the answer's whole window, the read above still covers the stream:
+    // the message does not wait for the next read, which it starts.
+    await sleep(PEER_TRUST_MS - PEER_REFRESH_MS + 50);
+    release = store.holdReads();
+    expect(await send('s3')).toEqual({ ok: true });
+    expect(store.summaryReads - before).toBe(2);
+    release();
+    await bob.next('ice_candidate', (p) => p.candidate?.candidate === 's3');
+    expect(bob.all('ice_candidate').map((p) => p.candidate?.candidate)).toEqual(['s1', 's2', 's3']);
+    closeAll(alice, bob);
+  });
+
+  it('a background read that finds the call ended stops the relay, though the end event was lost', async () => {
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    // The call ends in the store, and its call_ended never reaches the node.
+    const ended = await store.endCall({
+      callId,
+      from: ['active'],
+      reason: 'hangup',
+      by: ref(bob),
+      now: Date.now(),
+      retainMs: 60_000,
+    });
+    expect(ended.ok).toBe(true);
+    await sleep(PEER_REFRESH_MS + 50);
+    // Still within the trust: relayed, and the read it starts finds the end.
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'e1' } })).toEqual({ ok: true });
+    await sleep(20);
+    expect(await alice.request('ice_candidate', { callId, candidate: { candidate: 'e2' } })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_STATE' },
+    });
     closeAll(alice, bob);
   });
 

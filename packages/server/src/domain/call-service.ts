@@ -216,6 +216,15 @@ export class CallService {
     return undefined;
   }
 
+  /**
+   * The other participant of an active call, as the store has it now: how a
+   * transport re-confirms a peer it relays to without a read per message.
+   * Throws the contract's error once the sender may no longer signal in it.
+   */
+  async activePeer(sender: DeviceRef, callId: string): Promise<DeviceRef | undefined> {
+    return otherParticipant(await this.load(callId, sender, isMediaParticipant, ['active']), sender);
+  }
+
   /** As {@link relaySdpTo}, for a candidate of an active call. */
   relayCandidateTo(sender: DeviceRef, to: DeviceRef, { callId, candidate }: RequestPayload<'ice_candidate'>): void {
     this.notifier.emit({ devices: [to] }, 'ice_candidate', { callId, candidate, from: sender });

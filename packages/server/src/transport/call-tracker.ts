@@ -26,6 +26,14 @@ interface TrackedCall extends KnownCall {
  */
 export const PEER_TRUST_MS = 3000;
 
+/**
+ * Past this age a trusted peer is confirmed again in the background by the
+ * next message, which is relayed at once (see {@link refreshPeerIfDue}): a
+ * steady stream of signaling then never waits for a read, while no message
+ * is relayed on a confirmation older than {@link PEER_TRUST_MS}.
+ */
+export const PEER_REFRESH_MS = PEER_TRUST_MS / 2;
+
 const monotonic = () => performance.now();
 
 const trackers = new WeakMap<Socket, Map<string, TrackedCall>>();
@@ -128,12 +136,41 @@ export function confirmedPeer(socket: Socket, callId: string): DeviceRef | undef
   return call.peer;
 }
 
-/** Records the peer the store just confirmed for an active call the socket knows as active. */
-export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | undefined): void {
+/**
+ * Records the peer the store confirmed for an active call the socket knows
+ * as active, by a read issued at `readAt` (the trust runs from when the
+ * store was asked, not from when it answered).
+ */
+export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | undefined, readAt = monotonic()): void {
   const call = trackers.get(socket)?.get(callId);
   if (!peer || call?.state !== 'active') return;
   call.peer = peer;
-  call.confirmedAt = monotonic();
+  call.confirmedAt = Math.max(call.confirmedAt ?? readAt, readAt);
+}
+
+/**
+ * Once the trusted peer of the call is older than {@link PEER_REFRESH_MS},
+ * starts `read` to confirm it again; the socket's messages go on to the
+ * peer meanwhile, within {@link PEER_TRUST_MS} of the last confirmation. A
+ * read that does not confirm the peer (the call ended or changed hands, the
+ * store failed) ends the trust, and the next message is checked in full and
+ * answered accordingly. The read counts as the call's check under way, so
+ * messages that outlive the trust wait for it rather than read again.
+ */
+export function refreshPeerIfDue(socket: Socket, callId: string, read: () => Promise<DeviceRef | undefined>): void {
+  const call = trackers.get(socket)?.get(callId);
+  if (call?.confirmedAt === undefined || call.checking || monotonic() - call.confirmedAt < PEER_REFRESH_MS) return;
+  const readAt = monotonic();
+  const distrust = () => {
+    // Unless a newer confirmation came in meanwhile.
+    if (call.confirmedAt !== undefined && call.confirmedAt <= readAt) delete call.confirmedAt;
+  };
+  const check = read().then((peer) => {
+    if (peer && call.peer && peer.userId === call.peer.userId && peer.deviceId === call.peer.deviceId) {
+      confirmPeer(socket, callId, peer, readAt);
+    } else distrust();
+  }, distrust);
+  noteCheck(socket, callId, check);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
-import { checkUnderWay, confirmedPeer, confirmPeer, noteCheck, peekCalls } from './call-tracker.js';
+import { checkUnderWay, confirmedPeer, confirmPeer, noteCheck, peekCalls, refreshPeerIfDue } from './call-tracker.js';
 import { sessionOf } from './device-context.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
@@ -32,11 +32,15 @@ export interface HandlerDeps {
 interface Relay<R extends { callId: string }> {
   direct(device: DeviceRef, peer: DeviceRef, req: R): void;
   checked(device: DeviceRef, req: R): Promise<DeviceRef | undefined>;
+  /** Reads the call's active peer again, relaying nothing. */
+  reconfirm(device: DeviceRef, callId: string): Promise<DeviceRef | undefined>;
 }
 
 /**
  * Signaling of an active call goes to the peer the store confirmed for this
- * socket within the last 3 s, without reading it again (`direct`); otherwise
+ * socket within the last 3 s, without reading it again (`direct`); past
+ * half that, the message also starts a read that confirms the peer again in
+ * the background, so that a steady stream never waits for one. Otherwise
  * the domain reads and checks the call (`checked`), and the peer it relayed
  * to is remembered. While such a check is under way, the socket's next
  * messages of that call wait for it and then take this same path, in their
@@ -54,6 +58,7 @@ function relayVia<R extends { callId: string }>(
   const peer = confirmedPeer(socket, callId);
   if (peer && storeReady()) {
     relay.direct(device, peer, req);
+    refreshPeerIfDue(socket, callId, () => relay.reconfirm(device, callId));
     return {};
   }
   const pending = checkUnderWay(socket, callId);
@@ -78,9 +83,11 @@ export function createHandlers({
   roomsReady,
   storeReady = () => true,
 }: HandlerDeps): Handlers {
+  const reconfirm = (device: DeviceRef, callId: string) => calls.activePeer(device, callId);
   const sdpRelay = (event: 'sdp_offer' | 'sdp_answer'): Relay<RequestPayload<typeof event>> => ({
     direct: (device, peer, req) => calls.relaySdpTo(device, peer, event, req),
     checked: (device, req) => calls.relaySdp(device, event, req),
+    reconfirm,
   });
   const relays = {
     sdp_offer: sdpRelay('sdp_offer'),
@@ -88,6 +95,7 @@ export function createHandlers({
     ice_candidate: {
       direct: (device, peer, req) => calls.relayCandidateTo(device, peer, req),
       checked: (device, req) => calls.relayCandidate(device, req),
+      reconfirm,
     } satisfies Relay<RequestPayload<'ice_candidate'>>,
   };
   return {
