@@ -189,6 +189,20 @@ export function transitionContract(factory: StoreFactory): void {
       expect(await store().getCallSummary(randomUUID())).toBeNull();
     });
 
+    it('getCallSummaries reads several summaries at once, in the order asked, null for unknown calls', async () => {
+      const first = await ringing(store(), alice.phone, bob.phone.userId, { allowOffline: true });
+      await store().endCall(endInput(first.callId, { by: alice.phone }));
+      const second = await ringing(store(), alice.phone, bob.phone.userId, { allowOffline: true });
+      await store().acceptCall(second.callId, bob.laptop, 'v=0 answer', T0 + 700);
+      const unknown = randomUUID();
+      expect(await store().getCallSummaries([second.callId, unknown, first.callId])).toEqual([
+        await store().getCallSummary(second.callId),
+        null,
+        await store().getCallSummary(first.callId),
+      ]);
+      expect(await store().getCallSummaries([])).toEqual([]);
+    });
+
     it('acceptCall makes the call active with the accepting device and answer', async () => {
       const call = await ringing(store(), alice.phone, bob.phone.userId, { allowOffline: true });
       const result = await store().acceptCall(call.callId, bob.laptop, 'v=0 answer', T0 + 700);

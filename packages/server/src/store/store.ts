@@ -102,6 +102,9 @@ export interface Store {
    */
   getCallSummary(callId: string): Promise<CallSummary | null>;
 
+  /** {@link getCallSummary} for several calls in one round trip, in the order asked. */
+  getCallSummaries(callIds: readonly string[]): Promise<(CallSummary | null)[]>;
+
   /** The caller's first candidates (at most `Limits.storedCandidates`), in order. */
   getCandidates(callId: string): Promise<IceCandidate[]>;
 

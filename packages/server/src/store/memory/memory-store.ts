@@ -230,6 +230,10 @@ export class MemoryStore implements Store {
     return summary;
   }
 
+  async getCallSummaries(callIds: readonly string[]): Promise<(CallSummary | null)[]> {
+    return Promise.all(callIds.map((callId) => this.getCallSummary(callId)));
+  }
+
   async getCandidates(callId: string): Promise<IceCandidate[]> {
     return [...(this.candidates.get(callId) ?? [])];
   }

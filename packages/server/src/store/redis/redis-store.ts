@@ -267,6 +267,17 @@ export class RedisStore implements Store {
     return decodeSummary(values);
   }
 
+  async getCallSummaries(callIds: readonly string[]): Promise<(CallSummary | null)[]> {
+    if (callIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const callId of callIds) pipeline.hmget(this.keys.call(callId), ...SUMMARY_FIELDS);
+    const replies = await this.guard(() => pipeline.exec());
+    return (replies ?? []).map(([err, values]) => {
+      if (err) throw toStoreError(err);
+      return decodeSummary(values as (string | null)[]);
+    });
+  }
+
   async getCandidates(callId: string): Promise<IceCandidate[]> {
     const list = await this.guard(() =>
       this.redis.lrange(this.keys.candidates(callId), 0, Limits.storedCandidates - 1),
