@@ -96,6 +96,20 @@ describe('message size limit', () => {
     closeAll(alice, bob);
   });
 
+  it('a frame over the limit closes that connection alone; the node goes on serving', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const gone = alice.disconnected();
+    const raw = alice.socket as unknown as { emit(event: string, ...args: unknown[]): void };
+    raw.emit('heartbeat', { pad: 'x'.repeat(MAX_HTTP_BUFFER) });
+    expect(await gone).toBe('transport close');
+    expect(bob.socket.connected).toBe(true);
+    expect(await bob.request('heartbeat', {})).toMatchObject({ ok: true });
+    const again = await connect(node.url, alice.userId);
+    expect(await again.request('heartbeat', {})).toMatchObject({ ok: true });
+    closeAll(alice, bob, again);
+  });
+
   it('is well under a megabyte', () => {
     expect(MAX_HTTP_BUFFER).toBeGreaterThan(6 * Limits.sdpBytes + Limits.metadataBytes);
     expect(MAX_HTTP_BUFFER).toBeLessThan(512 * 1024);
