@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { KnownCall } from '../domain/device-service.js';
 import { listenAnyOutgoing } from './socket-listeners.js';
 
-/** What the socket knows of a call, and the peer the store last confirmed for it (see {@link confirmedPeer}). */
+/** What the socket knows of a call, and the peer the store last confirmed for it (see {@link trustedPeer}). */
 interface TrackedCall extends KnownCall {
   peer?: DeviceRef;
   /** When the peer was confirmed, on the monotonic clock ({@link performance.now}). */
@@ -28,7 +28,7 @@ export const PEER_TRUST_MS = 3000;
 
 /**
  * Past this age a trusted peer is confirmed again in the background by the
- * next message, which is relayed at once (see {@link refreshPeerIfDue}): a
+ * next message, which is relayed at once (see {@link trustedPeer}): a
  * steady stream of signaling then never waits for a read, while no message
  * is relayed on a confirmation older than {@link PEER_TRUST_MS}.
  */
@@ -127,13 +127,44 @@ const EMPTY: ReadonlyMap<string, KnownCall> = new Map();
  * The other participant of an active call of this socket, when the store
  * named it within the last {@link PEER_TRUST_MS}: relayed candidates and
  * SDPs then skip the store read (on Redis, a round trip per message).
+ *
+ * Once that confirmation is older than {@link PEER_REFRESH_MS}, this also
+ * starts `reconfirm(device, callId)`, and the socket's messages go on to the
+ * peer meanwhile. A read that does not confirm the peer (the call ended, the
+ * sender is no longer in it, the store failed) ends the trust, and the next
+ * message is checked in full and answered accordingly. The read counts as
+ * the call's check under way, so messages that outlive the trust wait for it
+ * rather than read again.
  */
-export function confirmedPeer(socket: Socket, callId: string): DeviceRef | undefined {
+export function trustedPeer(
+  socket: Socket,
+  callId: string,
+  device: DeviceRef,
+  reconfirm: (device: DeviceRef, callId: string) => Promise<DeviceRef | undefined>,
+): DeviceRef | undefined {
   const call = trackers.get(socket)?.get(callId);
-  if (call?.state !== 'active' || call.confirmedAt === undefined || monotonic() - call.confirmedAt > PEER_TRUST_MS) {
-    return undefined;
-  }
+  if (call?.state !== 'active' || call.confirmedAt === undefined) return undefined;
+  const now = monotonic();
+  const age = now - call.confirmedAt;
+  if (age > PEER_TRUST_MS) return undefined;
+  if (age >= PEER_REFRESH_MS && !call.checking) confirmAgain(socket, callId, call, now, reconfirm(device, callId));
   return call.peer;
+}
+
+/** Applies what a background read `asked` at `readAt` says of the call's peer (see {@link trustedPeer}). */
+function confirmAgain(
+  socket: Socket,
+  callId: string,
+  call: TrackedCall,
+  readAt: number,
+  asked: Promise<DeviceRef | undefined>,
+): void {
+  const distrust = () => {
+    // Unless a newer confirmation came in meanwhile.
+    if (call.confirmedAt !== undefined && call.confirmedAt <= readAt) delete call.confirmedAt;
+  };
+  const check = asked.then((peer) => (peer ? confirmPeer(socket, callId, peer, readAt) : distrust()), distrust);
+  noteCheck(socket, callId, check);
 }
 
 /**
@@ -146,31 +177,6 @@ export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | un
   if (!peer || call?.state !== 'active') return;
   call.peer = peer;
   call.confirmedAt = Math.max(call.confirmedAt ?? readAt, readAt);
-}
-
-/**
- * Once the trusted peer of the call is older than {@link PEER_REFRESH_MS},
- * starts `read` to confirm it again; the socket's messages go on to the
- * peer meanwhile, within {@link PEER_TRUST_MS} of the last confirmation. A
- * read that does not confirm the peer (the call ended or changed hands, the
- * store failed) ends the trust, and the next message is checked in full and
- * answered accordingly. The read counts as the call's check under way, so
- * messages that outlive the trust wait for it rather than read again.
- */
-export function refreshPeerIfDue(socket: Socket, callId: string, read: () => Promise<DeviceRef | undefined>): void {
-  const call = trackers.get(socket)?.get(callId);
-  if (call?.confirmedAt === undefined || call.checking || monotonic() - call.confirmedAt < PEER_REFRESH_MS) return;
-  const readAt = monotonic();
-  const distrust = () => {
-    // Unless a newer confirmation came in meanwhile.
-    if (call.confirmedAt !== undefined && call.confirmedAt <= readAt) delete call.confirmedAt;
-  };
-  const check = read().then((peer) => {
-    if (peer && call.peer && peer.userId === call.peer.userId && peer.deviceId === call.peer.deviceId) {
-      confirmPeer(socket, callId, peer, readAt);
-    } else distrust();
-  }, distrust);
-  noteCheck(socket, callId, check);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
-import { checkUnderWay, confirmedPeer, confirmPeer, noteCheck, peekCalls, refreshPeerIfDue } from './call-tracker.js';
+import { checkUnderWay, confirmPeer, noteCheck, peekCalls, trustedPeer } from './call-tracker.js';
 import { sessionOf } from './device-context.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
@@ -32,8 +32,13 @@ export interface HandlerDeps {
 interface Relay<R extends { callId: string }> {
   direct(device: DeviceRef, peer: DeviceRef, req: R): void;
   checked(device: DeviceRef, req: R): Promise<DeviceRef | undefined>;
+}
+
+/** What every kind of relay shares, made once. */
+interface RelayPath {
+  storeReady: () => boolean;
   /** Reads the call's active peer again, relaying nothing. */
-  reconfirm(device: DeviceRef, callId: string): Promise<DeviceRef | undefined>;
+  reconfirm: (device: DeviceRef, callId: string) => Promise<DeviceRef | undefined>;
 }
 
 /**
@@ -49,21 +54,20 @@ interface Relay<R extends { callId: string }> {
  */
 function relayVia<R extends { callId: string }>(
   relay: Relay<R>,
-  storeReady: () => boolean,
+  path: RelayPath,
   socket: Socket,
   device: DeviceRef,
   req: R,
 ): Record<string, never> | Promise<Record<string, never>> {
   const { callId } = req;
-  const peer = confirmedPeer(socket, callId);
-  if (peer && storeReady()) {
+  const peer = path.storeReady() ? trustedPeer(socket, callId, device, path.reconfirm) : undefined;
+  if (peer) {
     relay.direct(device, peer, req);
-    refreshPeerIfDue(socket, callId, () => relay.reconfirm(device, callId));
     return {};
   }
   const pending = checkUnderWay(socket, callId);
   if (pending) {
-    const again = () => relayVia(relay, storeReady, socket, device, req);
+    const again = () => relayVia(relay, path, socket, device, req);
     return pending.then(again, again);
   }
   const check = relay.checked(device, req);
@@ -83,11 +87,10 @@ export function createHandlers({
   roomsReady,
   storeReady = () => true,
 }: HandlerDeps): Handlers {
-  const reconfirm = (device: DeviceRef, callId: string) => calls.activePeer(device, callId);
+  const path: RelayPath = { storeReady, reconfirm: (device, callId) => calls.activePeer(device, callId) };
   const sdpRelay = (event: 'sdp_offer' | 'sdp_answer'): Relay<RequestPayload<typeof event>> => ({
     direct: (device, peer, req) => calls.relaySdpTo(device, peer, event, req),
     checked: (device, req) => calls.relaySdp(device, event, req),
-    reconfirm,
   });
   const relays = {
     sdp_offer: sdpRelay('sdp_offer'),
@@ -95,7 +98,6 @@ export function createHandlers({
     ice_candidate: {
       direct: (device, peer, req) => calls.relayCandidateTo(device, peer, req),
       checked: (device, req) => calls.relayCandidate(device, req),
-      reconfirm,
     } satisfies Relay<RequestPayload<'ice_candidate'>>,
   };
   return {
@@ -141,9 +143,9 @@ export function createHandlers({
       await calls.end(device, req, peekCalls(socket).get(req.callId));
       return {};
     },
-    sdp_offer: ({ device, socket }, req) => relayVia(relays.sdp_offer, storeReady, socket, device, req),
-    sdp_answer: ({ device, socket }, req) => relayVia(relays.sdp_answer, storeReady, socket, device, req),
-    ice_candidate: ({ device, socket }, req) => relayVia(relays.ice_candidate, storeReady, socket, device, req),
+    sdp_offer: ({ device, socket }, req) => relayVia(relays.sdp_offer, path, socket, device, req),
+    sdp_answer: ({ device, socket }, req) => relayVia(relays.sdp_answer, path, socket, device, req),
+    ice_candidate: ({ device, socket }, req) => relayVia(relays.ice_candidate, path, socket, device, req),
     // Always the sender's own user: there is no way to name another.
     call_history: async ({ device }, req) => ({ calls: await calls.history(device.userId, req) }),
   };
