@@ -15,6 +15,7 @@ import {
   type StoredCall,
   type TransitionResult,
 } from '../store/store.js';
+import { WindowBatch } from '../window-batch.js';
 import { answeredElsewherePayload, callEndedPayload, callIncomingPayload } from './call-events.js';
 import { isCalleeDevice, isMediaParticipant, mayEnd, otherParticipant } from './call-roles.js';
 import type { KnownCall } from './device-service.js';
@@ -22,7 +23,6 @@ import { DomainError } from './domain-error.js';
 import type { Notifier } from './notifier.js';
 import type { PresenceService } from './presence-service.js';
 import type { PushPort } from './push.js';
-import { SummaryBatch } from './summary-batch.js';
 
 export interface CallRules {
   ringTimeoutMs: number;
@@ -66,8 +66,11 @@ export class CallService {
     private readonly push?: PushPort,
   ) {}
 
-  /** Re-confirmations of relay peers, read many at a time (see {@link activePeer}). */
-  private readonly peerReads = new SummaryBatch((callIds) => this.store.getCallSummaries(callIds));
+  /**
+   * Re-confirmations of relay peers (see {@link activePeer}): nothing waits
+   * for them, so those of 50 ms go to the store as one round trip.
+   */
+  private readonly peerReads = new WindowBatch((callIds: string[]) => this.store.getCallSummaries(callIds), 50);
 
   async invite(sender: DeviceRef, req: RequestPayload<'call_invite'>): Promise<{ callId: string; expiresAt: number }> {
     if (req.to === sender.userId) throw new DomainError('SELF_CALL');
@@ -228,7 +231,7 @@ export class CallService {
    * signal in the call.
    */
   async activePeer(sender: DeviceRef, callId: string): Promise<DeviceRef | undefined> {
-    const call = checked(await this.peerReads.summary(callId), sender, isMediaParticipant, ['active']);
+    const call = checked(await this.peerReads.add(callId), sender, isMediaParticipant, ['active']);
     return otherParticipant(call, sender);
   }
 

@@ -1,5 +1,6 @@
 import { type DeviceRef, type IceCandidate, Limits, type Presence } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
+import { WindowBatch } from '../../window-batch.js';
 import type {
   CallSummary,
   CreateCallInput,
@@ -38,11 +39,7 @@ const TOUCHES_PER_SCRIPT = 200;
 /** How long refreshes wait to be sent together (a heartbeat's answer waits as long, at most). */
 const TOUCH_BATCH_MS = 20;
 
-interface PendingTouch {
-  args: [userId: string, deviceId: string, socketId: string, expiry: number];
-  resolve(touched: boolean): void;
-  reject(err: unknown): void;
-}
+type Touch = [userId: string, deviceId: string, socketId: string, expiry: number];
 
 export interface RedisStoreOptions {
   /** A connection made with `failFastOptions()`, or the store will hang while Redis is down. */
@@ -68,8 +65,12 @@ export class RedisStore implements Store {
   private readonly scripts: Map<string, ScriptCall>;
   private readonly ownsConnection: boolean;
   private readonly historyMax: number;
-  /** Liveness refreshes waiting to be sent together (see {@link touchDevice}). */
-  private touches: PendingTouch[] | undefined;
+  /** Liveness refreshes sent together (see {@link touchDevice}). */
+  private readonly touches = new WindowBatch(
+    (touches: Touch[]) => this.sendTouches(touches),
+    TOUCH_BATCH_MS,
+    TOUCHES_PER_SCRIPT,
+  );
 
   constructor(options: RedisStoreOptions) {
     this.historyMax = options.historyMaxPerUser ?? DEFAULT_HISTORY_MAX_PER_USER;
@@ -151,34 +152,12 @@ export class RedisStore implements Store {
    * cost Redis (bench/cost.ts idle: 9.95 -> 4.81 scripts per device-minute).
    */
   touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      if (!this.touches) {
-        this.touches = [];
-        setTimeout(() => this.sendTouches(), TOUCH_BATCH_MS);
-      }
-      this.touches.push({ args: [ref.userId, ref.deviceId, socketId, now + ttlMs], resolve, reject });
-    });
+    return this.touches.add([ref.userId, ref.deviceId, socketId, now + ttlMs]);
   }
 
-  private sendTouches(): void {
-    const batch = this.touches ?? [];
-    this.touches = undefined;
-    for (let at = 0; at < batch.length; at += TOUCHES_PER_SCRIPT) {
-      const chunk = batch.slice(at, at + TOUCHES_PER_SCRIPT);
-      const args = [this.keys.prefix, ...chunk.flatMap((t) => t.args)];
-      // From a promise, so that nothing thrown here escapes the timer.
-      Promise.resolve()
-        .then(() => this.run('touchDevices', [this.keys.devicesExpiry], args))
-        .then(
-          (raw) => {
-            const touched = asArray(raw);
-            for (const [i, t] of chunk.entries()) t.resolve(touched[i] === 1);
-          },
-          (err: unknown) => {
-            for (const t of chunk) t.reject(err);
-          },
-        );
-    }
+  private async sendTouches(touches: Touch[]): Promise<boolean[]> {
+    const raw = await this.run('touchDevices', [this.keys.devicesExpiry], [this.keys.prefix, ...touches.flat()]);
+    return asArray(raw).map((touched) => touched === 1);
   }
 
   async expireDevices(now: number, graceMs: number, limit: number): Promise<RemovedDevice[]> {
