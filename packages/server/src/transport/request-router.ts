@@ -6,6 +6,7 @@ import {
   type RequestPayload,
   type RequestResults,
   requestSchemas,
+  signalingFastPath,
 } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
@@ -32,6 +33,9 @@ function limitOf(event: ClientEventName): LimitKind {
 }
 
 const known = new Set<string>(clientEventNames);
+
+/** The contract's shortcut for plainly valid signaling (see `signalingFastPath`); zod judges the rest. */
+const fastPaths: Partial<Record<ClientEventName, (input: unknown) => unknown>> = signalingFastPath;
 
 export interface RouterHooks {
   /** A request failed validation; lets the caller count abuse. */
@@ -87,15 +91,18 @@ export class RequestRouter {
    */
   private handle<E extends ClientEventName>(ctx: RequestContext, event: E, args: unknown[]): void {
     const { payload, ack } = splitArgs(args);
-    const parsed = requestSchemas[event].safeParse(payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      this.fail(ctx, event, ack, errorBody('INVALID_PAYLOAD', `${where}${issue?.message ?? 'invalid payload'}`));
-      this.hooks.onInvalid?.(ctx);
-      return;
+    let data = fastPaths[event]?.(payload) as RequestPayload<E> | undefined;
+    if (data === undefined) {
+      const parsed = requestSchemas[event].safeParse(payload);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+        this.fail(ctx, event, ack, errorBody('INVALID_PAYLOAD', `${where}${issue?.message ?? 'invalid payload'}`));
+        this.hooks.onInvalid?.(ctx);
+        return;
+      }
+      data = parsed.data as RequestPayload<E>;
     }
-    const data = parsed.data as RequestPayload<E>;
     // The device room's name is the per-device key: one string per socket, already kept for the room.
     const key = event === 'call_invite' ? ctx.device.userId : ctx.room;
     let limited: Promise<number | undefined> | number | undefined;
