@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlainObject, UUID_LOWER } from './json-shapes.js';
 import { fitsUtf8, Limits, utf8ByteLength } from './limits.js';
 
 // z.object strips unknown keys, which is what keeps client-chosen fields
@@ -10,7 +11,7 @@ export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'inval
 /** UUIDs are accepted in either case and normalised to lower case, so one call has one id. */
 export const callIdSchema = z
   .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'callId must be a UUID')
+  .regex(new RegExp(UUID_LOWER.source, 'i'), 'callId must be a UUID')
   .transform((s) => s.toLowerCase());
 
 export const mediaSchema = z.enum(['audio', 'video']);
@@ -19,12 +20,6 @@ export const sdpSchema = z
   .string()
   .min(1, 'sdp must not be empty')
   .refine((s) => fitsUtf8(s, Limits.sdpBytes), 'sdp exceeds 64 KiB');
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 function serializedBytes(v: unknown): number {
   try {

@@ -1,3 +1,4 @@
+import { isPlainObject, UUID_LOWER } from './json-shapes.js';
 import { fitsUtf8, Limits } from './limits.js';
 import type { RequestPayload } from './schemas.js';
 
@@ -15,23 +16,15 @@ import type { RequestPayload } from './schemas.js';
 type Signaling = 'sdp_offer' | 'sdp_answer' | 'ice_candidate';
 type Candidate = NonNullable<RequestPayload<'ice_candidate'>['candidate']>;
 
-const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function isPlainRecord(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 function callIdOf(v: Record<string, unknown>): string | undefined {
   const id = v.callId;
-  return typeof id === 'string' && LOWER_UUID.test(id) ? id : undefined;
+  return typeof id === 'string' && UUID_LOWER.test(id) ? id : undefined;
 }
 
 const isShortToken = (v: unknown) => typeof v === 'string' && v.length <= Limits.shortTokenChars;
 
 function candidateOf(v: unknown): Candidate | undefined {
-  if (!isPlainRecord(v)) return undefined;
+  if (!isPlainObject(v)) return undefined;
   const { candidate, sdpMid, sdpMLineIndex, usernameFragment } = v;
   if (typeof candidate !== 'string' || !fitsUtf8(candidate, Limits.candidateBytes)) return undefined;
   const out: Candidate = { candidate };
@@ -58,7 +51,7 @@ function candidateOf(v: unknown): Candidate | undefined {
 }
 
 function iceMessage(v: unknown): RequestPayload<'ice_candidate'> | undefined {
-  if (!isPlainRecord(v)) return undefined;
+  if (!isPlainObject(v)) return undefined;
   const callId = callIdOf(v);
   if (callId === undefined || !('candidate' in v)) return undefined;
   if (v.candidate === null) return { callId, candidate: null };
@@ -67,7 +60,7 @@ function iceMessage(v: unknown): RequestPayload<'ice_candidate'> | undefined {
 }
 
 function sdpMessage(v: unknown): RequestPayload<'sdp_offer'> | undefined {
-  if (!isPlainRecord(v)) return undefined;
+  if (!isPlainObject(v)) return undefined;
   const callId = callIdOf(v);
   const { sdp } = v;
   if (callId === undefined || typeof sdp !== 'string' || sdp.length === 0 || !fitsUtf8(sdp, Limits.sdpBytes)) {
