@@ -147,24 +147,22 @@ export function trustedPeer(
   const now = monotonic();
   const age = now - call.confirmedAt;
   if (age > PEER_TRUST_MS) return undefined;
-  if (age >= PEER_REFRESH_MS && !call.checking) confirmAgain(socket, callId, call, now, reconfirm(device, callId));
+  if (age >= PEER_REFRESH_MS && !call.checking) confirmAgain(call, now, reconfirm(device, callId));
   return call.peer;
 }
 
 /** Applies what a background read `asked` at `readAt` says of the call's peer (see {@link trustedPeer}). */
-function confirmAgain(
-  socket: Socket,
-  callId: string,
-  call: TrackedCall,
-  readAt: number,
-  asked: Promise<DeviceRef | undefined>,
-): void {
+function confirmAgain(call: TrackedCall, readAt: number, asked: Promise<DeviceRef | undefined>): void {
   const distrust = () => {
     // Unless a newer confirmation came in meanwhile.
     if (call.confirmedAt !== undefined && call.confirmedAt <= readAt) delete call.confirmedAt;
   };
-  const check = asked.then((peer) => (peer ? confirmPeer(socket, callId, peer, readAt) : distrust()), distrust);
-  noteCheck(socket, callId, check);
+  // Written to the entry the read was started for: an entry that replaced
+  // it meanwhile (the call resumed, say) is not confirmed by an older read.
+  markChecking(
+    call,
+    asked.then((peer) => (peer ? confirm(call, peer, readAt) : distrust()), distrust),
+  );
 }
 
 /**
@@ -174,7 +172,10 @@ function confirmAgain(
  */
 export function confirmPeer(socket: Socket, callId: string, peer: DeviceRef | undefined, readAt = monotonic()): void {
   const call = trackers.get(socket)?.get(callId);
-  if (!peer || call?.state !== 'active') return;
+  if (peer && call?.state === 'active') confirm(call, peer, readAt);
+}
+
+function confirm(call: TrackedCall, peer: DeviceRef, readAt: number): void {
   call.peer = peer;
   call.confirmedAt = Math.max(call.confirmedAt ?? readAt, readAt);
 }
@@ -192,7 +193,10 @@ export function checkUnderWay(socket: Socket, callId: string): Promise<unknown> 
 /** Records `check` as under way for the call, while it runs, when the socket knows the call as active. */
 export function noteCheck(socket: Socket, callId: string, check: Promise<unknown>): void {
   const call = trackers.get(socket)?.get(callId);
-  if (call?.state !== 'active') return;
+  if (call?.state === 'active') markChecking(call, check);
+}
+
+function markChecking(call: TrackedCall, check: Promise<unknown>): void {
   call.checking = check;
   const clear = () => {
     if (call.checking === check) call.checking = undefined;
