@@ -143,16 +143,27 @@ export function deviceContract(factory: StoreFactory): void {
       ]);
     });
 
-    it('touchDevice extends only the current socket', async () => {
+    it('touchDevice extends only the current socket, and says whether another holds the device', async () => {
       await register(store(), alice.phone, { socketId: 's1', ttlMs: 1000 });
-      expect(await store().touchDevice(alice.phone, 'other', T0 + 800, 1000)).toBe(false);
-      expect(await store().touchDevice(alice.phone, 's1', T0 + 800, 1000)).toBe(true);
+      expect(await store().touchDevice(alice.phone, 'other', T0 + 800, 1000)).toBe('replaced');
+      expect(await store().touchDevice(alice.phone, 's1', T0 + 800, 1000)).toBe('extended');
       expect(await store().expireDevices(T0 + 1500, GRACE, 10)).toEqual([]);
       expect(await store().expireDevices(T0 + 1800, GRACE, 10)).toEqual([
         { ...alice.phone, nodeId: 'node-a', socketId: 's1', wentOffline: true },
       ]);
-      expect(await store().touchDevice(alice.phone, 's1', T0 + 1900, 1000)).toBe(false);
-      expect(await store().touchDevice(carol.phone, 's1', T0 + 1900, 1000)).toBe(false);
+      expect(await store().touchDevice(alice.phone, 's1', T0 + 1900, 1000)).toBe('absent');
+      expect(await store().touchDevice(carol.phone, 's1', T0 + 1900, 1000)).toBe('absent');
+    });
+
+    it('a replaced socket touching the device neither extends it nor changes who holds it', async () => {
+      await register(store(), alice.phone, { socketId: 's1', ttlMs: 1000 });
+      await register(store(), alice.phone, { socketId: 's2', ttlMs: 1000, now: T0 + 100 });
+      expect(await store().touchDevice(alice.phone, 's1', T0 + 800, 5000)).toBe('replaced');
+      expect((await store().listDevices(alice.phone.userId)).map((d) => d.socketId)).toEqual(['s2']);
+      // Only s2's own liveness counts: it ends at T0 + 1100, as registered.
+      expect(await store().expireDevices(T0 + 1200, GRACE, 10)).toEqual([
+        { ...alice.phone, nodeId: 'node-a', socketId: 's2', wentOffline: true },
+      ]);
     });
 
     it('touchDevice calls made together each get their own answer', async () => {
@@ -169,8 +180,8 @@ export function deviceContract(factory: StoreFactory): void {
         store().touchDevice(carol.phone, 's9', T0 + 800, 1000),
         ...many,
       ]);
-      expect(answers.slice(0, 3)).toEqual([true, false, false]);
-      expect(answers.slice(3).every(Boolean)).toBe(true);
+      expect(answers.slice(0, 3)).toEqual(['extended', 'replaced', 'absent']);
+      expect(answers.slice(3).every((a) => a === 'extended')).toBe(true);
       // Only the refreshed devices outlive their first liveness.
       expect(await store().expireDevices(T0 + 1500, GRACE, 10)).toEqual([
         { ...alice.laptop, nodeId: 'node-a', socketId: 's2', wentOffline: false },

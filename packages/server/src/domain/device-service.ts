@@ -72,8 +72,8 @@ export class DeviceService {
 
   /** Refreshes liveness; a device swept meanwhile (a Redis blip, say) is registered again. */
   async touch(session: DeviceSession): Promise<void> {
-    const live = await this.store.touchDevice(session, session.socketId, this.now(), this.rules.presenceTtlMs);
-    if (!live) await this.register(session);
+    const outcome = await this.store.touchDevice(session, session.socketId, this.now(), this.rules.presenceTtlMs);
+    if (outcome !== 'extended') await this.register(session);
   }
 
   /**

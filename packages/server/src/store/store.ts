@@ -63,9 +63,11 @@ export interface Store {
 
   /**
    * Extends the device's liveness to `now + ttlMs` if it is still registered
-   * with `socketId`. False when it is not (swept meanwhile): re-register it.
+   * with `socketId`. Otherwise says why: `absent` when no socket holds the
+   * device (swept meanwhile: re-register it), `replaced` when another socket
+   * does (this socket is stale: close it, and do not register it again).
    */
-  touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<boolean>;
+  touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<TouchOutcome>;
 
   /** Devices whose liveness passed `now` are removed, with grace scheduled at `now + graceMs`. */
   expireDevices(now: number, graceMs: number, limit: number): Promise<RemovedDevice[]>;
@@ -185,6 +187,9 @@ export interface UnregisterDeviceResult {
   removed: boolean;
   wentOffline: boolean;
 }
+
+/** What a liveness refresh found (see {@link Store.touchDevice}). */
+export type TouchOutcome = 'extended' | 'absent' | 'replaced';
 
 export interface RemovedDevice extends DeviceRef {
   nodeId: string;

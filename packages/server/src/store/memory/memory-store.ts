@@ -18,6 +18,7 @@ import {
   type Store,
   type StoredCall,
   type StoreOptions,
+  type TouchOutcome,
   type TransitionResult,
   type UnregisterDeviceInput,
   type UnregisterDeviceResult,
@@ -155,11 +156,12 @@ export class MemoryStore implements Store {
     return { removed: true, wentOffline };
   }
 
-  async touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<boolean> {
+  async touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<TouchOutcome> {
     const device = this.devices.get(ref.userId)?.get(ref.deviceId);
-    if (!device || device.socketId !== socketId) return false;
+    if (!device) return 'absent';
+    if (device.socketId !== socketId) return 'replaced';
     device.expiresAt = now + ttlMs;
-    return true;
+    return 'extended';
   }
 
   async expireDevices(now: number, graceMs: number, limit: number): Promise<RemovedDevice[]> {

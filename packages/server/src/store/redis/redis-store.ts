@@ -16,6 +16,7 @@ import type {
   RemovedDevice,
   Store,
   StoredCall,
+  TouchOutcome,
   TransitionResult,
   UnregisterDeviceInput,
   UnregisterDeviceResult,
@@ -151,13 +152,13 @@ export class RedisStore implements Store {
    * and pong, which was a round trip each and half of what an idle device
    * cost Redis (bench/cost.ts idle: 9.95 -> 4.81 scripts per device-minute).
    */
-  touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<boolean> {
+  touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number): Promise<TouchOutcome> {
     return this.touches.add([ref.userId, ref.deviceId, socketId, now + ttlMs]);
   }
 
-  private async sendTouches(touches: Touch[]): Promise<boolean[]> {
+  private async sendTouches(touches: Touch[]): Promise<TouchOutcome[]> {
     const raw = await this.run('touchDevices', [this.keys.devicesExpiry], [this.keys.prefix, ...touches.flat()]);
-    return asArray(raw).map((touched) => touched === 1);
+    return asArray(raw).map(decodeTouch);
   }
 
   async expireDevices(now: number, graceMs: number, limit: number): Promise<RemovedDevice[]> {
@@ -402,6 +403,15 @@ function transitionFailure(status: unknown, flat: unknown): TransitionResult & {
 function decodeDevice(ref: DeviceRef, encoded: string): DeviceRecord {
   const { socketId, nodeId, connectedAt } = JSON.parse(encoded) as EncodedDevice;
   return { userId: ref.userId, deviceId: ref.deviceId, socketId, nodeId, connectedAt };
+}
+
+/** touch-devices-1.lua's answer for one device. */
+const TOUCH_OUTCOMES: Readonly<Record<number, TouchOutcome>> = { 0: 'absent', 1: 'extended', 2: 'replaced' };
+
+function decodeTouch(raw: unknown): TouchOutcome {
+  const outcome = typeof raw === 'number' ? TOUCH_OUTCOMES[raw] : undefined;
+  if (!outcome) throw new Error(`unexpected touch result ${String(raw)}`);
+  return outcome;
 }
 
 function decodeRemoved(raw: unknown): RemovedDevice {

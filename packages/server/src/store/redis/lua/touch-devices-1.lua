@@ -11,7 +11,7 @@
 
   Output:
     one number per device, in order: 1 when extended, 0 when the device
-    is gone or held by another socket
+    is gone, 2 when another socket holds it (this socket was replaced)
 ]]
 --- @include "keys"
 
@@ -22,11 +22,13 @@ local touched = {}
 for i = 2, #ARGV, 4 do
   local userId, deviceId, socketId, expiry = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local encoded = redis.call('HGET', userDevicesKey(prefix, userId), deviceId)
-  if encoded and cjson.decode(encoded).socketId == socketId then
+  if not encoded then
+    table.insert(touched, 0)
+  elseif cjson.decode(encoded).socketId == socketId then
     redis.call('ZADD', devicesExpiryKey, expiry, deviceMember(userId, deviceId))
     table.insert(touched, 1)
   else
-    table.insert(touched, 0)
+    table.insert(touched, 2)
   end
 end
 return touched
