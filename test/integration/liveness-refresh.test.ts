@@ -1,16 +1,27 @@
 import type { DeviceRef } from '@switchboard/protocol';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
+import { type RegisterDeviceInput, StoreUnavailableError } from '../../packages/server/src/store/store.js';
 import { useNode } from '../support/in-process-node.js';
 import { closeAll, connect, sleep, uniqueUser } from '../support/test-client.js';
 
-/** The memory store, counting liveness refreshes. */
+/** The memory store, counting liveness refreshes, and failing the registrations it is told to. */
 class CountingStore extends MemoryStore {
   touches = 0;
+  readonly failRegistrationOf = new Set<string>();
   override touchDevice(ref: DeviceRef, socketId: string, now: number, ttlMs: number) {
     this.touches++;
     return super.touchDevice(ref, socketId, now, ttlMs);
   }
+  override registerDevice(input: RegisterDeviceInput) {
+    if (this.failRegistrationOf.delete(input.userId)) return Promise.reject(new StoreUnavailableError('test: down'));
+    return super.registerDevice(input);
+  }
+}
+
+/** Who the store says holds the device: its socket ids. */
+async function holders(store: MemoryStore, userId: string): Promise<string[]> {
+  return (await store.listDevices(userId)).map((d) => d.socketId);
 }
 
 // A 4 s TTL: pongs refresh liveness at most every 1,333 ms, and Socket.IO pings every 2 s.
@@ -34,5 +45,43 @@ describe('liveness refreshes', () => {
     socket.conn.emit('heartbeat');
     expect(store.touches - before).toBe(2);
     closeAll(alice);
+  });
+
+  it('a socket replaced elsewhere, whose disconnect never came, closes at its next refresh', async () => {
+    const bob = await connect(node().url, uniqueUser('bob'), { deviceId: 'x' });
+    // What a replacement on another node leaves when its disconnect publish is lost.
+    await store.registerDevice({
+      userId: bob.userId,
+      deviceId: 'x',
+      socketId: 'replacement',
+      nodeId: 'node-2',
+      now: Date.now(),
+      ttlMs: 60_000,
+    });
+    const gone = bob.disconnected();
+    bob.request('heartbeat', {}).catch(() => {});
+    expect(await gone).toBe('io server disconnect');
+    // Not registered again over its replacement, and its disconnect removed nothing.
+    await sleep(100);
+    expect(await holders(store, bob.userId)).toEqual(['replacement']);
+  });
+
+  it('a socket whose registration failed takes the device over from a stale record at its next refresh', async () => {
+    const userId = uniqueUser('carol');
+    await store.registerDevice({
+      userId,
+      deviceId: 'x',
+      socketId: 'stale',
+      nodeId: 'node-2',
+      now: Date.now(),
+      ttlMs: 60_000,
+    });
+    store.failRegistrationOf.add(userId);
+    const carol = await connect(node().url, userId, { deviceId: 'x' });
+    expect(await holders(store, userId)).toEqual(['stale']);
+    expect(await carol.request('heartbeat', {})).toMatchObject({ ok: true });
+    expect(carol.socket.connected).toBe(true);
+    expect(await holders(store, userId)).toEqual([carol.socket.id]);
+    closeAll(carol);
   });
 });

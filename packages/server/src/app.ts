@@ -62,7 +62,6 @@ export class SwitchboardNode {
   private resyncQueued: Promise<void> | undefined;
 
   readonly metrics: Metrics;
-  private readonly store: Store;
   private readonly logger: Logger;
   /** The push webhook client, when `PUSH_WEBHOOK_URL` is set. */
   private readonly push: WebhookPush | undefined;
@@ -70,7 +69,6 @@ export class SwitchboardNode {
 
   constructor(options: NodeOptions) {
     const { config, store, logger } = options;
-    this.store = store;
     this.logger = logger;
     this.metrics = options.metrics ?? new Metrics(config.nodeId);
     this.metrics.observe(this.localView());
@@ -264,7 +262,7 @@ export class SwitchboardNode {
 
   /**
    * After the store was unreachable or forgot this node: every local device
-   * is registered again (unless it meanwhile connected elsewhere, in which
+   * is registered again (unless another socket holds it meanwhile, in which
    * case this stale socket is closed so the device keeps one connection) and
    * told what it missed. Runs one at a time: Redis' return and the node's
    * own "forgotten" check fire together, and two overlapping runs would both
@@ -290,14 +288,11 @@ export class SwitchboardNode {
       if (!socket.connected) continue;
       const session = sessionOf(socket);
       try {
-        const elsewhere = (await this.store.listDevices(session.userId)).find(
-          (d) => d.deviceId === session.deviceId && d.socketId !== session.socketId,
-        );
-        if (elsewhere) {
-          socket.disconnect(true);
-          continue;
-        }
-        await this.devices.touch(session);
+        // Closed when replaced even if its own registration never landed:
+        // the device most likely connected elsewhere while this node was
+        // cut off, and a device closed wrongly just reconnects.
+        if (!(await this.devices.touch(session, true))) continue;
+        contextOf(socket).registered = true;
         await this.devices.reconcile(session, knownCalls(socket));
       } catch (err) {
         this.logger.warn({ err, userId: session.userId, deviceId: session.deviceId }, 'device resync failed');

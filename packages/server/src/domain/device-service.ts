@@ -70,10 +70,26 @@ export class DeviceService {
     if (result.wentOffline) await this.presence.announce([session.userId]);
   }
 
-  /** Refreshes liveness; a device swept meanwhile (a Redis blip, say) is registered again. */
-  async touch(session: DeviceSession): Promise<void> {
+  /**
+   * Refreshes liveness; false when the socket turned out stale and was
+   * closed. A device swept meanwhile (a Redis blip, say) is registered again.
+   *
+   * A device held by another socket was replaced by it, when
+   * `staleIfReplaced`: pass it once this socket's own registration landed.
+   * The replacing node closes the old socket with one publish, which can be
+   * lost; registering the old socket again would then push out the new one.
+   * A socket whose registration never landed (the store was down) registers
+   * instead, over whatever the store still names.
+   */
+  async touch(session: DeviceSession, staleIfReplaced: boolean): Promise<boolean> {
     const outcome = await this.store.touchDevice(session, session.socketId, this.now(), this.rules.presenceTtlMs);
-    if (outcome !== 'extended') await this.register(session);
+    if (outcome === 'extended') return true;
+    if (outcome === 'replaced' && staleIfReplaced) {
+      this.local.disconnectSocket(session.socketId);
+      return false;
+    }
+    await this.register(session);
+    return true;
   }
 
   /**

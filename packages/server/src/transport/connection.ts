@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { DeviceService } from '../domain/device-service.js';
 import { knowsOf, trackCalls } from './call-tracker.js';
-import { contextOf, type DeviceContext, sessionOf } from './device-context.js';
+import { contextOf, type DeviceContext, refreshLiveness, sessionOf } from './device-context.js';
 import { releaseRequest } from './release-request.js';
 import type { RequestRouter } from './request-router.js';
 import { userRoom } from './rooms.js';
@@ -45,7 +45,7 @@ export function handleConnection(deps: ConnectionDeps) {
     const now = Date.now();
     if (now - context.lastTouch < touchEveryMs) return;
     context.lastTouch = now;
-    devices.touch(sessionOf(context.socket)).catch((err) => warn(context, { err }, 'liveness refresh failed'));
+    refreshLiveness(devices, context).catch((err) => warn(context, { err }, 'liveness refresh failed'));
   }
 
   // Its own scope, so the listener holds the context alone, not the whole connection scope.
@@ -64,6 +64,7 @@ export function handleConnection(deps: ConnectionDeps) {
       let leftAt: number | undefined;
       try {
         ({ leftAt } = await devices.register(session));
+        context.registered = true;
       } catch (err) {
         // Still serve the socket: the node re-registers its sockets when the store is back.
         warn(context, { err }, 'device registration failed');

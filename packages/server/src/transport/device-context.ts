@@ -1,6 +1,6 @@
 import type { DeviceRef } from '@switchboard/protocol';
 import type { Socket } from 'socket.io';
-import type { DeviceSession } from '../domain/device-service.js';
+import type { DeviceService, DeviceSession } from '../domain/device-service.js';
 import { deviceRoom } from './rooms.js';
 
 /**
@@ -17,12 +17,14 @@ export interface DeviceContext {
   readonly socket: Socket;
   /** When the store last had the device's liveness refreshed by this socket (ms). */
   lastTouch: number;
+  /** Whether the store has registered this socket; from then on, another socket there means this one was replaced. */
+  registered: boolean;
 }
 
 /** Makes the socket's context once the handshake named its device. */
 export function bindDevice(socket: Socket, userId: string, deviceId: string): DeviceContext {
   const device: DeviceRef = { userId, deviceId };
-  const context: DeviceContext = { device, room: deviceRoom(device), socket, lastTouch: Date.now() };
+  const context: DeviceContext = { device, room: deviceRoom(device), socket, lastTouch: Date.now(), registered: false };
   socket.data = context;
   return context;
 }
@@ -35,4 +37,11 @@ export function contextOf(socket: Socket): DeviceContext {
 export function sessionOf(socket: Socket): DeviceSession {
   const { userId, deviceId } = contextOf(socket).device;
   return { userId, deviceId, socketId: socket.id };
+}
+
+/** Refreshes the device's liveness through this socket; false when the socket was closed as replaced. */
+export async function refreshLiveness(devices: Pick<DeviceService, 'touch'>, context: DeviceContext): Promise<boolean> {
+  const live = await devices.touch(sessionOf(context.socket), context.registered);
+  if (live) context.registered = true;
+  return live;
 }

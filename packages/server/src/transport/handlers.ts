@@ -4,7 +4,7 @@ import type { CallService } from '../domain/call-service.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PresenceService } from '../domain/presence-service.js';
 import { checkUnderWay, confirmPeer, noteCheck, peekCalls, trustedPeer } from './call-tracker.js';
-import { sessionOf } from './device-context.js';
+import { refreshLiveness } from './device-context.js';
 import type { Handlers } from './request-router.js';
 import { presenceRoom } from './rooms.js';
 
@@ -102,7 +102,7 @@ export function createHandlers({
   };
   return {
     heartbeat: async (ctx) => {
-      await devices.touch(sessionOf(ctx.socket));
+      await refreshLiveness(devices, ctx);
       // The pong after it need not refresh the same liveness again (pongs
       // are timed on the wall clock too, see connection.ts).
       ctx.lastTouch = Date.now();
