@@ -119,8 +119,8 @@ export class MemoryStore implements Store {
     for (const [nodeId, expiry] of this.nodes) {
       if (expiry > now) continue;
       this.nodes.delete(nodeId);
-      for (const userDevices of [...this.devices.values()]) {
-        for (const device of [...userDevices.values()]) {
+      for (const userDevices of this.devices.values()) {
+        for (const device of userDevices.values()) {
           if (device.nodeId === nodeId) removed.push(this.removeDevice(device, now, graceMs));
         }
       }
@@ -166,8 +166,11 @@ export class MemoryStore implements Store {
 
   async expireDevices(now: number, graceMs: number, limit: number): Promise<RemovedDevice[]> {
     const removed: RemovedDevice[] = [];
-    for (const userDevices of [...this.devices.values()]) {
-      for (const device of [...userDevices.values()]) {
+    // Straight over the maps, which removal may shrink (a Map iterator
+    // skips deleted entries): the sweep runs every tick over every device,
+    // and copying them first made garbage in proportion to all devices.
+    for (const userDevices of this.devices.values()) {
+      for (const device of userDevices.values()) {
         if (removed.length >= limit) return removed;
         if (device.expiresAt <= now) removed.push(this.removeDevice(device, now, graceMs));
       }
