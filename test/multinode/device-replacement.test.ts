@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../../packages/server/src/store/redis/redis-store.js';
 import { redisServerAvailable } from '../support/redis-server.js';
 import { activeCall, closeAll, connect, settle, uniqueUser } from '../support/test-client.js';
 import { type Env, EVENT_MS, RECONNECT_GRACE_MS, startEnv } from './helpers.js';
@@ -66,5 +67,38 @@ describe.skipIf(!redisServerAvailable)('same-device replacement across nodes', (
     expect(await alice.request('call_end', { callId })).toEqual({ ok: true });
     expect(await bobNew.next('call_ended', (p) => p.callId === callId, EVENT_MS)).toMatchObject({ reason: 'hangup' });
     closeAll(alice, bobNew);
+  });
+
+  it('an old socket whose disconnect never arrived closes itself at its next pong, leaving the device to its replacement', async () => {
+    const [n1, , n3] = env.nodes;
+    const bob = uniqueUser('bob');
+    const watcher = await connect(n3!.url, uniqueUser('watcher'));
+    await watcher.request('presence_subscribe', { userIds: [bob] });
+    const old = await connect(n1!.url, bob, { deviceId: 'x' });
+    await watcher.next('presence', (p) => p.userId === bob && p.status === 'online', EVENT_MS);
+
+    // What node 2 leaves in Redis when it registers a replacement and its
+    // disconnect publish is lost: the device held by another socket, and
+    // nothing sent to node 1.
+    const store = createRedisStore({ url: env.redis.url });
+    try {
+      await store.ready();
+      await store.registerDevice({
+        userId: bob,
+        deviceId: 'x',
+        socketId: 'replacement',
+        nodeId: 'node-2',
+        now: Date.now(),
+        ttlMs: 60_000,
+      });
+      // No heartbeat: Engine.IO's pings (every 1.5 s here) bring the refresh.
+      expect(await old.disconnected(EVENT_MS)).toBe('io server disconnect');
+      await settle(500);
+      expect((await store.listDevices(bob)).map((d) => d.socketId)).toEqual(['replacement']);
+      expect(watcher.all('presence', (p) => p.userId === bob)).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+    closeAll(watcher);
   });
 });
