@@ -13,8 +13,11 @@ class CountingStore extends MemoryStore {
     this.touches++;
     return super.touchDevice(ref, socketId, now, ttlMs);
   }
-  override registerDevice(input: RegisterDeviceInput) {
-    if (this.failRegistrationOf.delete(input.userId)) return Promise.reject(new StoreUnavailableError('test: down'));
+  /** Registrations of these users wait for the promise. */
+  readonly holdRegistrationOf = new Map<string, Promise<void>>();
+  override async registerDevice(input: RegisterDeviceInput) {
+    if (this.failRegistrationOf.delete(input.userId)) throw new StoreUnavailableError('test: down');
+    await this.holdRegistrationOf.get(input.userId);
     return super.registerDevice(input);
   }
 }
@@ -83,5 +86,33 @@ describe('liveness refreshes', () => {
     expect(carol.socket.connected).toBe(true);
     expect(await holders(store, userId)).toEqual([carol.socket.id]);
     closeAll(carol);
+  });
+
+  it('a resync leaves a socket whose registration is under way to that registration', async () => {
+    const userId = uniqueUser('dave');
+    // The device's previous socket, not yet removed from the store.
+    await store.registerDevice({
+      userId,
+      deviceId: 'x',
+      socketId: 'previous',
+      nodeId: 'node-2',
+      now: Date.now(),
+      ttlMs: 60_000,
+    });
+    let release = () => {};
+    store.holdRegistrationOf.set(userId, new Promise<void>((r) => (release = r)));
+    const connecting = connect(node().url, userId, { deviceId: 'x' });
+    while (
+      ![...node().node.io.of('/').sockets.values()].some((s) => s.connected && s.data?.device?.userId === userId)
+    ) {
+      await sleep(20);
+    }
+    // What the node runs when the store comes back or forgot it.
+    await node().node.resyncLocalDevices();
+    release();
+    const dave = await connecting;
+    expect(dave.socket.connected).toBe(true);
+    expect(await holders(store, userId)).toEqual([dave.socket.id]);
+    closeAll(dave);
   });
 });

@@ -286,13 +286,18 @@ export class SwitchboardNode {
   private async resyncOnce(): Promise<void> {
     for (const socket of this.io.of('/').sockets.values()) {
       if (!socket.connected) continue;
+      const context = contextOf(socket);
+      // A socket still registering is left to its registration, which
+      // replaces whatever the store names.
+      if (context.registration === 'pending') continue;
       const session = sessionOf(socket);
       try {
-        // Closed when replaced even if its own registration never landed:
-        // the device most likely connected elsewhere while this node was
-        // cut off, and a device closed wrongly just reconnects.
+        // Closed when replaced, even if its own registration failed while
+        // the store was out of reach: the store cannot tell which of the
+        // two sockets is newer, and this keeps the device on the one the
+        // rest of the cluster knows.
         if (!(await this.devices.touch(session, true))) continue;
-        contextOf(socket).registered = true;
+        context.registration = 'done';
         await this.devices.reconcile(session, knownCalls(socket));
       } catch (err) {
         this.logger.warn({ err, userId: session.userId, deviceId: session.deviceId }, 'device resync failed');

@@ -64,8 +64,9 @@ export function handleConnection(deps: ConnectionDeps) {
       let leftAt: number | undefined;
       try {
         ({ leftAt } = await devices.register(session));
-        context.registered = true;
+        context.registration = 'done';
       } catch (err) {
+        context.registration = 'failed';
         // Still serve the socket: the node re-registers its sockets when the store is back.
         warn(context, { err }, 'device registration failed');
       }

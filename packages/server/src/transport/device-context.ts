@@ -17,14 +17,23 @@ export interface DeviceContext {
   readonly socket: Socket;
   /** When the store last had the device's liveness refreshed by this socket (ms). */
   lastTouch: number;
-  /** Whether the store has registered this socket; from then on, another socket there means this one was replaced. */
-  registered: boolean;
+  /**
+   * Where this socket's registration stands. Once it is `done`, another
+   * socket holding the device in the store means this one was replaced.
+   */
+  registration: 'pending' | 'done' | 'failed';
 }
 
 /** Makes the socket's context once the handshake named its device. */
 export function bindDevice(socket: Socket, userId: string, deviceId: string): DeviceContext {
   const device: DeviceRef = { userId, deviceId };
-  const context: DeviceContext = { device, room: deviceRoom(device), socket, lastTouch: Date.now(), registered: false };
+  const context: DeviceContext = {
+    device,
+    room: deviceRoom(device),
+    socket,
+    lastTouch: Date.now(),
+    registration: 'pending',
+  };
   socket.data = context;
   return context;
 }
@@ -41,7 +50,7 @@ export function sessionOf(socket: Socket): DeviceSession {
 
 /** Refreshes the device's liveness through this socket; false when the socket was closed as replaced. */
 export async function refreshLiveness(devices: Pick<DeviceService, 'touch'>, context: DeviceContext): Promise<boolean> {
-  const live = await devices.touch(sessionOf(context.socket), context.registered);
-  if (live) context.registered = true;
+  const live = await devices.touch(sessionOf(context.socket), context.registration === 'done');
+  if (live) context.registration = 'done';
   return live;
 }
