@@ -22,6 +22,11 @@ class CountingStore extends MemoryStore {
   }
 }
 
+/** Device `x` of the user, as another node's socket `socketId` registered it. */
+function holdElsewhere(store: MemoryStore, userId: string, socketId: string) {
+  return store.registerDevice({ userId, deviceId: 'x', socketId, nodeId: 'node-2', now: Date.now(), ttlMs: 60_000 });
+}
+
 /** Who the store says holds the device: its socket ids. */
 async function holders(store: MemoryStore, userId: string): Promise<string[]> {
   return (await store.listDevices(userId)).map((d) => d.socketId);
@@ -53,14 +58,7 @@ describe('liveness refreshes', () => {
   it('a socket replaced elsewhere, whose disconnect never came, closes at its next refresh', async () => {
     const bob = await connect(node().url, uniqueUser('bob'), { deviceId: 'x' });
     // What a replacement on another node leaves when its disconnect publish is lost.
-    await store.registerDevice({
-      userId: bob.userId,
-      deviceId: 'x',
-      socketId: 'replacement',
-      nodeId: 'node-2',
-      now: Date.now(),
-      ttlMs: 60_000,
-    });
+    await holdElsewhere(store, bob.userId, 'replacement');
     const gone = bob.disconnected();
     bob.request('heartbeat', {}).catch(() => {});
     expect(await gone).toBe('io server disconnect');
@@ -71,14 +69,7 @@ describe('liveness refreshes', () => {
 
   it('a socket whose registration failed takes the device over from a stale record at its next refresh', async () => {
     const userId = uniqueUser('carol');
-    await store.registerDevice({
-      userId,
-      deviceId: 'x',
-      socketId: 'stale',
-      nodeId: 'node-2',
-      now: Date.now(),
-      ttlMs: 60_000,
-    });
+    await holdElsewhere(store, userId, 'stale');
     store.failRegistrationOf.add(userId);
     const carol = await connect(node().url, userId, { deviceId: 'x' });
     expect(await holders(store, userId)).toEqual(['stale']);
@@ -91,14 +82,7 @@ describe('liveness refreshes', () => {
   it('a resync leaves a socket whose registration is under way to that registration', async () => {
     const userId = uniqueUser('dave');
     // The device's previous socket, not yet removed from the store.
-    await store.registerDevice({
-      userId,
-      deviceId: 'x',
-      socketId: 'previous',
-      nodeId: 'node-2',
-      now: Date.now(),
-      ttlMs: 60_000,
-    });
+    await holdElsewhere(store, userId, 'previous');
     let release = () => {};
     store.holdRegistrationOf.set(userId, new Promise<void>((r) => (release = r)));
     const connecting = connect(node().url, userId, { deviceId: 'x' });
