@@ -99,4 +99,37 @@ describe('liveness refreshes', () => {
     expect(await holders(store, userId)).toEqual([dave.socket.id]);
     closeAll(dave);
   });
+
+  it('a socket whose registration failed gives way to one registered after it connected', async () => {
+    const userId = uniqueUser('erin');
+    store.failRegistrationOf.add(userId);
+    const erin = await connect(node().url, userId, { deviceId: 'x' });
+    await sleep(10);
+    await holdElsewhere(store, userId, 'later');
+    const gone = erin.disconnected();
+    erin.request('heartbeat', {}).catch(() => {});
+    expect(await gone).toBe('io server disconnect');
+    expect(await holders(store, userId)).toEqual(['later']);
+  });
+
+  it('a resync registers a socket whose registration failed over an older record, and closes one a later socket replaced', async () => {
+    const older = uniqueUser('frank');
+    await holdElsewhere(store, older, 'older');
+    await sleep(10);
+    store.failRegistrationOf.add(older);
+    const frank = await connect(node().url, older, { deviceId: 'x' });
+    const replaced = uniqueUser('gina');
+    store.failRegistrationOf.add(replaced);
+    const gina = await connect(node().url, replaced, { deviceId: 'x' });
+    await sleep(10);
+    await holdElsewhere(store, replaced, 'later');
+    const ginaGone = gina.disconnected();
+
+    await node().node.resyncLocalDevices();
+    expect(await ginaGone).toBe('io server disconnect');
+    expect(await holders(store, replaced)).toEqual(['later']);
+    expect(frank.socket.connected).toBe(true);
+    expect(await holders(store, older)).toEqual([frank.socket.id]);
+    closeAll(frank);
+  });
 });

@@ -22,7 +22,7 @@ import { AbuseGuard } from './transport/abuse-guard.js';
 import { admission, MAX_HTTP_BUFFER } from './transport/admission.js';
 import { knownCalls, noteRequest, peekCalls } from './transport/call-tracker.js';
 import { handleConnection } from './transport/connection.js';
-import { contextOf, sessionOf } from './transport/device-context.js';
+import { contextOf, refreshLiveness, sessionOf } from './transport/device-context.js';
 import { createHandlers } from './transport/handlers.js';
 import { handshakeMiddleware } from './transport/handshake.js';
 import { noteUpgradeResponses } from './transport/release-request.js';
@@ -262,8 +262,9 @@ export class SwitchboardNode {
 
   /**
    * After the store was unreachable or forgot this node: every local device
-   * is registered again (unless another socket holds it meanwhile, in which
-   * case this stale socket is closed so the device keeps one connection) and
+   * is registered again (unless a later connection of the device holds it
+   * meanwhile, in which case this stale socket is closed so the device keeps
+   * one connection; see `DeviceService.touch`) and
    * told what it missed. Runs one at a time: Redis' return and the node's
    * own "forgotten" check fire together, and two overlapping runs would both
    * read a vanished call before either told the device, telling it twice. A
@@ -292,12 +293,7 @@ export class SwitchboardNode {
       if (context.registration === 'pending') continue;
       const session = sessionOf(socket);
       try {
-        // Closed when replaced, even if its own registration failed while
-        // the store was out of reach: the store cannot tell which of the
-        // two sockets is newer, and this keeps the device on the one the
-        // rest of the cluster knows.
-        if (!(await this.devices.touch(session, true))) continue;
-        context.registration = 'done';
+        if (!(await refreshLiveness(this.devices, context))) continue;
         await this.devices.reconcile(session, knownCalls(socket));
       } catch (err) {
         this.logger.warn({ err, userId: session.userId, deviceId: session.deviceId }, 'device resync failed');

@@ -74,22 +74,32 @@ export class DeviceService {
    * Refreshes liveness; false when the socket turned out stale and was
    * closed. A device swept meanwhile (a Redis blip, say) is registered again.
    *
-   * A device held by another socket was replaced by it, when
-   * `staleIfReplaced`: pass it once this socket's own registration landed.
-   * The replacing node closes the old socket with one publish, which can be
-   * lost; registering the old socket again would then push out the new one.
-   * A socket whose registration never landed (the store was down) registers
-   * instead, over whatever the store still names.
+   * A device held by another socket was replaced by it once this socket's
+   * own registration has `landed`: the replacing node closes the old socket
+   * with one publish, which can be lost, and registering the old socket
+   * again would push out the new one. When this socket's registration
+   * failed (the store was down), the store cannot say which socket came
+   * later; the connection made last keeps the device, as a registration
+   * would have decided: the holder's registration time against this
+   * socket's `connectedAt` (epoch ms).
    */
-  async touch(session: DeviceSession, staleIfReplaced: boolean): Promise<boolean> {
+  async touch(session: DeviceSession, landed: boolean, connectedAt: number): Promise<boolean> {
     const outcome = await this.store.touchDevice(session, session.socketId, this.now(), this.rules.presenceTtlMs);
     if (outcome === 'extended') return true;
-    if (outcome === 'replaced' && staleIfReplaced) {
+    if (outcome === 'replaced' && (landed || (await this.heldSince(session)) > connectedAt)) {
       this.local.disconnectSocket(session.socketId);
       return false;
     }
     await this.register(session);
     return true;
+  }
+
+  /** When the socket that holds the session's device now registered it (-1 when none does). */
+  private async heldSince(session: DeviceSession): Promise<number> {
+    const holder = (await this.store.listDevices(session.userId)).find(
+      (d) => d.deviceId === session.deviceId && d.socketId !== session.socketId,
+    );
+    return holder?.connectedAt ?? -1;
   }
 
   /**

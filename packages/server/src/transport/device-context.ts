@@ -50,7 +50,8 @@ export function sessionOf(socket: Socket): DeviceSession {
 
 /** Refreshes the device's liveness through this socket; false when the socket was closed as replaced. */
 export async function refreshLiveness(devices: Pick<DeviceService, 'touch'>, context: DeviceContext): Promise<boolean> {
-  const live = await devices.touch(sessionOf(context.socket), context.registration === 'done');
+  const { socket } = context;
+  const live = await devices.touch(sessionOf(socket), context.registration === 'done', socket.handshake.issued);
   if (live) context.registration = 'done';
   return live;
 }
