@@ -5,6 +5,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['switchboard-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // Multi-node failures print what the node processes warned of meanwhile.
+    setupFiles: ['test/support/node-logs-on-failure.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Multi-node and e2e suites start processes and bind ports; two cores do not

@@ -37,6 +37,13 @@ export const FAST_TIMINGS: Record<string, string> = {
  * Starts one real node process (`main.ts`, run from source so tests never
  * see a stale build) and resolves once it listens on its free port.
  */
+/** Every node this test file started, exited ones included (see `node-logs-on-failure.ts`). */
+const startedHere: NodeProcess[] = [];
+
+export function nodesStartedHere(): readonly NodeProcess[] {
+  return startedHere;
+}
+
 export async function startNodeProcess(nodeId: string, env: Record<string, string>): Promise<NodeProcess> {
   const proc = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', MAIN], {
     cwd: root,
@@ -79,6 +86,7 @@ export async function startNodeProcess(nodeId: string, env: Record<string, strin
   proc.on('exit', () => {
     node.exited = true;
   });
+  startedHere.push(node);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${nodeId} did not start in 20 s: ${stderr}`)), 20_000);
     let buffer = '';
