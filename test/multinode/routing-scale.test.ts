@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisServerAvailable } from '../support/redis-server.js';
 import { connect, FAKE_SDP } from '../support/test-client.js';
-import { type Env, startEnv } from './helpers.js';
+import { type Env, EVENT_MS, startEnv } from './helpers.js';
 
 async function clusterMessages(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -33,18 +33,26 @@ describe.skipIf(!redisServerAvailable)('cross-node routing reaches only the node
 
     for (let i = 0; i < CALLS; i++) {
       const { callId } = await alice.request('call_invite', { to: 'bob', media: 'audio', sdp: FAKE_SDP });
-      await bob.next('call_incoming', (p) => p.callId === callId);
+      await bob.next('call_incoming', (p) => p.callId === callId, EVENT_MS);
       await bob.request('call_ringing', { callId });
       await bob.request('call_accept', { callId, sdp: FAKE_SDP });
-      await alice.next('call_accepted', (p) => p.callId === callId);
+      await alice.next('call_accepted', (p) => p.callId === callId, EVENT_MS);
       for (let c = 0; c < CANDIDATES; c++) {
         await alice.request('ice_candidate', { callId, candidate: { candidate: `a${c}`, sdpMid: '0' } });
         await bob.request('ice_candidate', { callId, candidate: { candidate: `b${c}`, sdpMid: '0' } });
       }
-      await bob.next('ice_candidate', (p) => p.callId === callId && p.candidate.candidate === `a${CANDIDATES - 1}`);
-      await alice.next('ice_candidate', (p) => p.callId === callId && p.candidate.candidate === `b${CANDIDATES - 1}`);
+      await bob.next(
+        'ice_candidate',
+        (p) => p.callId === callId && p.candidate.candidate === `a${CANDIDATES - 1}`,
+        EVENT_MS,
+      );
+      await alice.next(
+        'ice_candidate',
+        (p) => p.callId === callId && p.candidate.candidate === `b${CANDIDATES - 1}`,
+        EVENT_MS,
+      );
       await alice.request('call_end', { callId });
-      await bob.next('call_ended', (p) => p.callId === callId);
+      await bob.next('call_ended', (p) => p.callId === callId, EVENT_MS);
     }
     const after = await Promise.all(env.nodes.map((n) => clusterMessages(n.url)));
     const received = after.map((a, i) => a - (before[i] ?? 0));
