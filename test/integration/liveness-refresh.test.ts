@@ -37,6 +37,18 @@ describe('liveness refreshes', () => {
   const store = new CountingStore();
   const node = useNode(store, { PRESENCE_TTL_MS: '4000' });
 
+  /** Device `x` of the user, connected while its registration fails (as while the store is down). */
+  function connectUnregistered(userId: string) {
+    store.failRegistrationOf.add(userId);
+    return connect(node().url, userId, { deviceId: 'x' });
+  }
+
+  /** Another node's socket registers the device a little after this moment. */
+  async function replaceLater(userId: string) {
+    await sleep(10);
+    await holdElsewhere(store, userId, 'later');
+  }
+
   it('a pong right after a heartbeat does not refresh again; a late one does', async () => {
     const alice = await connect(node().url, uniqueUser('alice'));
     const [socket] = node().node.io.of('/').sockets.values();
@@ -70,8 +82,7 @@ describe('liveness refreshes', () => {
   it('a socket whose registration failed takes the device over from a stale record at its next refresh', async () => {
     const userId = uniqueUser('carol');
     await holdElsewhere(store, userId, 'stale');
-    store.failRegistrationOf.add(userId);
-    const carol = await connect(node().url, userId, { deviceId: 'x' });
+    const carol = await connectUnregistered(userId);
     expect(await holders(store, userId)).toEqual(['stale']);
     expect(await carol.request('heartbeat', {})).toMatchObject({ ok: true });
     expect(carol.socket.connected).toBe(true);
@@ -102,10 +113,8 @@ describe('liveness refreshes', () => {
 
   it('a socket whose registration failed gives way to one registered after it connected', async () => {
     const userId = uniqueUser('erin');
-    store.failRegistrationOf.add(userId);
-    const erin = await connect(node().url, userId, { deviceId: 'x' });
-    await sleep(10);
-    await holdElsewhere(store, userId, 'later');
+    const erin = await connectUnregistered(userId);
+    await replaceLater(userId);
     const gone = erin.disconnected();
     erin.request('heartbeat', {}).catch(() => {});
     expect(await gone).toBe('io server disconnect');
@@ -116,13 +125,10 @@ describe('liveness refreshes', () => {
     const older = uniqueUser('frank');
     await holdElsewhere(store, older, 'older');
     await sleep(10);
-    store.failRegistrationOf.add(older);
-    const frank = await connect(node().url, older, { deviceId: 'x' });
+    const frank = await connectUnregistered(older);
     const replaced = uniqueUser('gina');
-    store.failRegistrationOf.add(replaced);
-    const gina = await connect(node().url, replaced, { deviceId: 'x' });
-    await sleep(10);
-    await holdElsewhere(store, replaced, 'later');
+    const gina = await connectUnregistered(replaced);
+    await replaceLater(replaced);
     const ginaGone = gina.disconnected();
 
     await node().node.resyncLocalDevices();
