@@ -12,6 +12,8 @@ export const Limits = {
   historyMax: 100,
   /** sdpMid and usernameFragment are short tokens in practice; bound them. */
   shortTokenChars: 256,
+  /** The largest m-line index a candidate may name. */
+  mLineIndexMax: 65535,
 } as const;
 
 const NON_ASCII = /[\u0080-\uffff]/;

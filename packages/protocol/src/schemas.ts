@@ -45,7 +45,7 @@ const shortToken = z.string().max(Limits.shortTokenChars);
 export const iceCandidateSchema = z.object({
   candidate: z.string().refine((s) => fitsUtf8(s, Limits.candidateBytes), 'candidate exceeds 2 KiB'),
   sdpMid: shortToken.nullable().optional(),
-  sdpMLineIndex: z.number().int().min(0).max(65535).nullable().optional(),
+  sdpMLineIndex: z.number().int().min(0).max(Limits.mLineIndexMax).nullable().optional(),
   usernameFragment: shortToken.nullable().optional(),
 });
 

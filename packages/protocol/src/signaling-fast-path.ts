@@ -37,7 +37,11 @@ function candidateOf(v: unknown): Candidate | undefined {
   if ('sdpMLineIndex' in v) {
     if (
       sdpMLineIndex !== null &&
-      !(Number.isInteger(sdpMLineIndex) && (sdpMLineIndex as number) >= 0 && (sdpMLineIndex as number) <= 65535)
+      !(
+        Number.isInteger(sdpMLineIndex) &&
+        (sdpMLineIndex as number) >= 0 &&
+        (sdpMLineIndex as number) <= Limits.mLineIndexMax
+      )
     ) {
       return undefined;
     }
