@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
 import { type RegisterDeviceInput, StoreUnavailableError } from '../../packages/server/src/store/store.js';
 import { useNode } from '../support/in-process-node.js';
-import { closeAll, connect, sleep, uniqueUser } from '../support/test-client.js';
+import { closeAll, connect, ringingCall, sleep, uniqueUser } from '../support/test-client.js';
 
 /** The memory store, counting liveness refreshes, and failing the registrations it is told to. */
 class CountingStore extends MemoryStore {
@@ -19,6 +19,12 @@ class CountingStore extends MemoryStore {
     if (this.failRegistrationOf.delete(input.userId)) throw new StoreUnavailableError('test: down');
     await this.holdRegistrationOf.get(input.userId);
     return super.registerDevice(input);
+  }
+  /** Reads of these calls wait for the promise. */
+  readonly holdGetCallOf = new Map<string, Promise<void>>();
+  override async getCall(callId: string) {
+    await this.holdGetCallOf.get(callId);
+    return super.getCall(callId);
   }
 }
 
@@ -137,5 +143,37 @@ describe('liveness refreshes', () => {
     expect(frank.socket.connected).toBe(true);
     expect(await holders(store, older)).toEqual([frank.socket.id]);
     closeAll(frank);
+  });
+
+  it("a resync tells each device what it missed without waiting on another device's reads", async () => {
+    // One at a time, so that the node's sockets are in this order.
+    const alice = await connect(node().url, uniqueUser('alice'));
+    const bob = await connect(node().url, uniqueUser('bob'));
+    const carol = await connect(node().url, uniqueUser('carol'));
+    const dan = await connect(node().url, uniqueUser('dan'));
+    const { callId: first } = await ringingCall(alice, [bob]);
+    const { callId: second } = await ringingCall(carol, [dan]);
+    // Both end in the store and nobody is told, as when the end's publish
+    // was lost in an outage. Ended long enough ago that no wait applies.
+    for (const callId of [first, second]) {
+      const now = Date.now() - 10_000;
+      expect(
+        await store.endCall({ callId, from: ['ringing'], reason: 'cancelled', now, retainMs: 60_000 }),
+      ).toMatchObject({
+        ok: true,
+      });
+    }
+    let release = () => {};
+    store.holdGetCallOf.set(first, new Promise<void>((r) => (release = r)));
+
+    const resync = node().node.resyncLocalDevices();
+    expect(await carol.next('call_ended', (p) => p.callId === second)).toMatchObject({ reason: 'cancelled' });
+    expect(await dan.next('call_ended', (p) => p.callId === second)).toMatchObject({ reason: 'cancelled' });
+    expect(alice.all('call_ended')).toEqual([]);
+    release();
+    await resync;
+    expect(await alice.next('call_ended', (p) => p.callId === first)).toMatchObject({ reason: 'cancelled' });
+    expect(await bob.next('call_ended', (p) => p.callId === first)).toMatchObject({ reason: 'cancelled' });
+    closeAll(alice, bob, carol, dan);
   });
 });

@@ -11,6 +11,7 @@ import { CallService } from './domain/call-service.js';
 import { DeviceService } from './domain/device-service.js';
 import { Maintenance } from './domain/maintenance.js';
 import { PresenceService } from './domain/presence-service.js';
+import { forEachLimited } from './for-each-limited.js';
 import { createHttpHandler } from './http/http-routes.js';
 import { callObserver } from './metrics/call-observer.js';
 import { type LocalView, Metrics } from './metrics/metrics.js';
@@ -47,6 +48,8 @@ export interface NodeOptions {
 }
 
 const TICK_MS = 250;
+/** Devices whose missed events a resync reads at once. */
+const RECONCILE_CONCURRENCY = 32;
 const clientEvents = new Set<string>(clientEventNames);
 const isClientEvent = (event: string) => clientEvents.has(event);
 
@@ -296,17 +299,18 @@ export class SwitchboardNode {
     const refreshed = await Promise.allSettled(
       sockets.map((socket) => refreshLiveness(this.devices, contextOf(socket))),
     );
-    for (const [i, socket] of sockets.entries()) {
-      const session = sessionOf(socket);
-      const result = refreshed[i]!;
-      try {
+    // What each device missed is read for many at once: one device's read
+    // (or its wait for a recent end to land) need not hold up the others.
+    try {
+      await forEachLimited([...sockets.keys()], RECONCILE_CONCURRENCY, async (i) => {
+        const result = refreshed[i]!;
+        const socket = sockets[i]!;
         if (result.status === 'rejected') throw result.reason;
-        if (!result.value) continue;
-        await this.devices.reconcile(session, knownCalls(socket));
-      } catch (err) {
-        this.logger.warn({ err, userId: session.userId, deviceId: session.deviceId }, 'device resync failed');
-        return;
-      }
+        if (result.value) await this.devices.reconcile(sessionOf(socket), knownCalls(socket));
+      });
+    } catch (err) {
+      // The store's return, or the node's next check, runs it again.
+      this.logger.warn({ err }, 'device resync failed');
     }
   }
 }
