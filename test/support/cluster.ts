@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { TEST_SECRET } from './tokens.js';
+import { TEST_WS_ENGINE } from './ws-engine.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = 'packages/server/src/main.ts';
@@ -54,6 +55,7 @@ export async function startNodeProcess(nodeId: string, env: Record<string, strin
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      ...TEST_WS_ENGINE,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@ import { loadConfig } from '../../packages/server/src/config/config.js';
 import { MemoryStore } from '../../packages/server/src/store/memory/memory-store.js';
 import type { Store } from '../../packages/server/src/store/store.js';
 import { TEST_SECRET } from './tokens.js';
+import { TEST_WS_ENGINE } from './ws-engine.js';
 
 export interface InProcessNode {
   url: string;
@@ -30,6 +31,7 @@ export async function startNode(
       RATE_LIMIT_REQUESTS_PER_10S: '0',
       RATE_LIMIT_CONNECTIONS_PER_10S: '0',
       LOG_LEVEL: 'silent',
+      ...TEST_WS_ENGINE,
       ...env,
     },
     [],

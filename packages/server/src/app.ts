@@ -1,4 +1,3 @@
-import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ClientToServerEvents, clientEventNames, type ServerToClientEvents } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
@@ -12,7 +11,10 @@ import { DeviceService } from './domain/device-service.js';
 import { Maintenance } from './domain/maintenance.js';
 import { PresenceService } from './domain/presence-service.js';
 import { forEachLimited } from './for-each-limited.js';
-import { createHttpHandler } from './http/http-routes.js';
+import type { Front } from './http/front.js';
+import { createHttpRoutes } from './http/http-routes.js';
+import { nodeFront } from './http/node-front.js';
+import { uwsFront } from './http/uws-front.js';
 import { callObserver } from './metrics/call-observer.js';
 import { type LocalView, Metrics } from './metrics/metrics.js';
 import { WebhookPush } from './push/webhook.js';
@@ -55,7 +57,7 @@ const isClientEvent = (event: string) => clientEvents.has(event);
 
 /** One Switchboard node: HTTP and Socket.IO on one port, the domain services, and the periodic workers. */
 export class SwitchboardNode {
-  readonly httpServer: HttpServer;
+  private readonly front: Front;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly calls: CallService;
   readonly devices: DeviceService;
@@ -76,18 +78,15 @@ export class SwitchboardNode {
     this.metrics = options.metrics ?? new Metrics(config.nodeId);
     this.metrics.observe(this.localView());
     const now = options.now ?? Date.now;
-    this.httpServer = createServer();
     const devSecret = config.DEV ? config.jwtSecret : undefined;
-    this.httpServer.on(
-      'request',
-      createHttpHandler({
-        isReady: () => !this.draining && (options.isStoreReady?.() ?? true),
-        metrics: () => this.metrics.render(),
-        ...(devSecret && { signDevToken: (userId: string) => signDevToken(devSecret, userId) }),
-        ...(config.DEV && { demo: true as const }),
-      }),
-    );
-    this.io = new Server(this.httpServer, {
+    const routes = createHttpRoutes({
+      isReady: () => !this.draining && (options.isStoreReady?.() ?? true),
+      metrics: () => this.metrics.render(),
+      ...(devSecret && { signDevToken: (userId: string) => signDevToken(devSecret, userId) }),
+      ...(config.DEV && { demo: true as const }),
+    });
+    this.front = config.WS_ENGINE === 'uws' ? uwsFront(routes) : nodeFront(routes);
+    this.io = new Server({
       path: '/socket.io',
       serveClient: false,
       maxHttpBufferSize: MAX_HTTP_BUFFER,
@@ -104,6 +103,7 @@ export class SwitchboardNode {
       ...(options.adapter && { adapter: options.adapter }),
     });
 
+    this.front.attach(this.io);
     noteUpgradeResponses(this.io);
     const notifier = new SocketNotifier(this.io, options.adapter ? undefined : this.io.of('/'));
     const presence = new PresenceService(store, notifier);
@@ -212,13 +212,10 @@ export class SwitchboardNode {
   }
 
   async listen(port: number, host?: string): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.httpServer.once('error', reject);
-      this.httpServer.listen(port, host, () => resolve());
-    });
+    const address = await this.front.listen(port, host);
     await this.maintenance.tick();
     this.maintenance.start();
-    return this.httpServer.address() as AddressInfo;
+    return address;
   }
 
   /**
@@ -244,8 +241,9 @@ export class SwitchboardNode {
     this.push?.close();
     this.limits.close();
     // A request still in flight (a scrape, a health check) may hold the close up for a second at most.
-    const force = setTimeout(() => this.httpServer.closeAllConnections(), 1000);
+    const force = setTimeout(() => this.front.dropConnections(), 1000);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    this.front.stopListening();
     clearTimeout(force);
   }
 

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   const node = new SwitchboardNode({ config, logger, metrics, ...backend });
   backend.onStoreRecovered?.(() => void node.resyncLocalDevices());
   const address = await node.listen(config.PORT, config.HOST);
-  logger.info({ port: address.port, host: config.HOST, store: backend.kind }, 'switchboard node listening');
+  logger.info(
+    { port: address.port, host: config.HOST, store: backend.kind, engine: config.WS_ENGINE },
+    'switchboard node listening',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { uwsBinary } from '../http/uws-binary.js';
 
 /** The secret dev mode signs tokens with. Public on purpose: dev mode is never for production. */
 export const DEV_JWT_SECRET = 'switchboard-dev-secret-not-for-production';
@@ -74,6 +75,7 @@ const envSchema = z.object({
       .optional(),
   ),
   PUSH_WEBHOOK_SECRET: optional,
+  WS_ENGINE: z.enum(['ws', 'uws']).default('ws'),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -104,6 +106,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (!hasJwtSetting && !dev) {
     throw new ConfigError(
       'no way to verify tokens: set JWT_SECRET (HS256), JWT_PUBLIC_KEY (PEM, RS256/ES256) or JWKS_URL, or start in dev mode with --dev or DEV=1',
+    );
+  }
+  if (values.WS_ENGINE === 'uws' && !uwsBinary()) {
+    throw new ConfigError(
+      `WS_ENGINE=uws: uWebSockets.js has no native build for ${process.platform}-${process.arch} on Node ${process.versions.node}; use WS_ENGINE=ws`,
     );
   }
   if (values.PUSH_WEBHOOK_URL && !values.PUSH_WEBHOOK_SECRET) {

@@ -1,8 +1,23 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { userIdSchema } from '@switchboard/protocol';
 import { z } from 'zod';
+
+/** A plain HTTP request, as either front (Node's HTTP server or uWebSockets.js) hands it over. */
+export interface HttpRequest {
+  /** Upper case. */
+  method: string;
+  /** Without the query string. */
+  path: string;
+  /** The body as UTF-8, or undefined when it is larger than `maxBytes`. */
+  body(maxBytes: number): Promise<string | undefined>;
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
 
 export interface HttpDeps {
   isReady(): boolean;
@@ -10,8 +25,6 @@ export interface HttpDeps {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Present in dev mode only. */
   signDevToken?: (userId: string) => Promise<string>;
-  /** Extra routes (metrics, the demo page) answer first; true when they handled it. */
-  extra?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** Dev mode: serve the demo page at `/`; `true` for the built one (packages/demo/dist), or a directory. */
   demo?: true | string;
 }
@@ -19,21 +32,8 @@ export interface HttpDeps {
 const devTokenRequest = z.object({ userId: userIdSchema, deviceId: z.string().optional() });
 const MAX_BODY = 4096;
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function json(status: number, body: unknown): HttpReply {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
 /** The built demo (`npm run build` bundles it), from src/http or dist/http alike. */
@@ -48,46 +48,39 @@ const FILES: Record<string, [file: string, type: string]> = {
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 };
 
-/** Answers a GET for one of the demo's files; false when `path` is not one. Read per request, so a rebuild shows at once. */
-async function serveDemo(demo: true | string, path: string, res: ServerResponse): Promise<boolean> {
+/** Answers a GET for one of the demo's files; undefined when `path` is not one. Read per request, so a rebuild shows at once. */
+async function serveDemo(demo: true | string, path: string): Promise<HttpReply | undefined> {
   const entry = FILES[path];
-  if (!entry) return false;
+  if (!entry) return undefined;
   const dir = demo === true ? BUILT_DEMO : demo.endsWith('/') ? demo : `${demo}/`;
-  let body: Buffer;
   try {
-    body = await readFile(`${dir}${entry[0]}`);
+    const body = await readFile(`${dir}${entry[0]}`);
+    return { status: 200, headers: { 'content-type': entry[1], 'cache-control': 'no-cache' }, body };
   } catch {
-    const text = 'The demo page is not built: run `npm run build`.\n';
-    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-    return true;
+    const body = 'The demo page is not built: run `npm run build`.\n';
+    return { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
   }
-  res.writeHead(200, { 'content-type': entry[1], 'content-length': body.length, 'cache-control': 'no-cache' });
-  res.end(body);
-  return true;
 }
 
-/** The node's plain HTTP surface; Socket.IO answers its own path before this runs. */
-export function createHttpHandler(deps: HttpDeps) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+/** The node's plain HTTP surface, free of either front; Socket.IO answers its own path before this runs. */
+export function createHttpRoutes(deps: HttpDeps) {
+  return async (req: HttpRequest): Promise<HttpReply> => {
     try {
-      if (deps.extra && (await deps.extra(req, res))) return;
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && path === '/readyz') {
+      const { method, path } = req;
+      if (method === 'GET' && path === '/healthz') return json(200, { status: 'ok' });
+      if (method === 'GET' && path === '/readyz') {
         const ready = deps.isReady();
-        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+        return json(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
       }
-      if (req.method === 'GET' && path === '/metrics' && deps.metrics) {
+      if (method === 'GET' && path === '/metrics' && deps.metrics) {
         const { contentType, body } = await deps.metrics();
-        res.writeHead(200, { 'content-type': contentType });
-        res.end(body);
-        return;
+        return { status: 200, headers: { 'content-type': contentType }, body };
       }
-      if (deps.demo && req.method === 'GET' && (await serveDemo(deps.demo, path ?? '/', res))) return;
+      const demo = deps.demo && method === 'GET' ? await serveDemo(deps.demo, path) : undefined;
+      if (demo) return demo;
       if (path === '/dev/token' && deps.signDevToken) {
-        if (req.method !== 'POST') return json(res, 405, { error: 'use POST' });
-        const raw = await readBody(req);
+        if (method !== 'POST') return json(405, { error: 'use POST' });
+        const raw = await req.body(MAX_BODY);
         let body: unknown;
         try {
           body = raw === undefined ? undefined : JSON.parse(raw);
@@ -95,14 +88,14 @@ export function createHttpHandler(deps: HttpDeps) {
           body = undefined;
         }
         const parsed = devTokenRequest.safeParse(body);
-        if (!parsed.success)
-          return json(res, 400, { error: 'expected JSON { userId, deviceId? } with a valid userId' });
-        return json(res, 200, { token: await deps.signDevToken(parsed.data.userId) });
+        if (!parsed.success) return json(400, { error: 'expected JSON { userId, deviceId? } with a valid userId' });
+        return json(200, { token: await deps.signDevToken(parsed.data.userId) });
       }
-      json(res, 404, { error: 'not found' });
+      return json(404, { error: 'not found' });
     } catch {
-      if (!res.headersSent) json(res, 500, { error: 'internal error' });
-      else res.destroy();
+      return json(500, { error: 'internal error' });
     }
   };
 }
+
+export type HttpRoutes = ReturnType<typeof createHttpRoutes>;

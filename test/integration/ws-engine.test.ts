@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../packages/server/src/config/config.js';
+import { type InProcessNode, startNode } from '../support/in-process-node.js';
+import { activeCall, closeAll, connect, uniqueUser } from '../support/test-client.js';
+
+/** The server side of the node's one connected socket: which WebSocket implementation carries it. */
+function engineOf(node: InProcessNode): string {
+  const [socket] = node.node.io.of('/').sockets.values();
+  const ws = (socket?.conn as unknown as { transport: { socket: object } } | undefined)?.transport.socket;
+  if (!ws) throw new Error('no connected socket');
+  // uWebSockets.js' sockets are native objects with methods; `ws`'s keep the TCP socket.
+  return typeof (ws as { getBufferedAmount?: unknown }).getBufferedAmount === 'function' ? 'uws' : 'ws';
+}
+
+it('WS_ENGINE is ws unless set to uws; anything else stops the node', () => {
+  const env = { JWT_SECRET: 'x'.repeat(32) };
+  expect(loadConfig(env, []).WS_ENGINE).toBe('ws');
+  expect(loadConfig({ ...env, WS_ENGINE: 'uws' }, []).WS_ENGINE).toBe('uws');
+  expect(() => loadConfig({ ...env, WS_ENGINE: 'uWS' }, [])).toThrow(ConfigError);
+});
+
+const candidate = { candidate: 'candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+
+describe.each(['ws', 'uws'])('WS_ENGINE=%s', (engine) => {
+  let node: InProcessNode;
+  beforeAll(async () => {
+    node = await startNode({ WS_ENGINE: engine, DEV: '1' });
+  });
+  afterAll(() => node?.close());
+
+  it('carries the connections on that engine, and a call with its signaling', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    expect(engineOf(node)).toBe(engine);
+    const bob = await connect(node.url, uniqueUser('bob'));
+    const callId = await activeCall(alice, [bob]);
+    expect(await alice.request('ice_candidate', { callId, candidate })).toEqual({ ok: true });
+    expect(await bob.next('ice_candidate')).toEqual({
+      callId,
+      candidate,
+      from: { userId: alice.userId, deviceId: alice.deviceId },
+    });
+    expect(await bob.request('call_end', { callId })).toEqual({ ok: true });
+    expect(await alice.next('call_ended')).toMatchObject({ callId, reason: 'hangup' });
+    closeAll(alice, bob);
+  });
+
+  it('answers the plain HTTP routes, bodies included', async () => {
+    const health = await fetch(`${node.url}/healthz`);
+    expect([health.status, health.headers.get('content-type'), await health.json()]).toEqual([
+      200,
+      'application/json',
+      { status: 'ok' },
+    ]);
+    const token = await fetch(`${node.url}/dev/token`, { method: 'POST', body: JSON.stringify({ userId: 'carol' }) });
+    expect(token.status).toBe(200);
+    expect(typeof ((await token.json()) as { token: unknown }).token).toBe('string');
+    const tooBig = await fetch(`${node.url}/dev/token`, { method: 'POST', body: 'x'.repeat(100_000) });
+    expect(tooBig.status).toBe(400);
+    expect((await fetch(`${node.url}/dev/token`)).status).toBe(405);
+    expect((await fetch(`${node.url}/nowhere?x=1`)).status).toBe(404);
+    const page = await fetch(`${node.url}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  });
+});
+
+describe('WS_ENGINE=uws, a receiver that stops reading', () => {
+  let node: InProcessNode;
+  beforeAll(async () => {
+    node = await startNode({ WS_ENGINE: 'uws' });
+  });
+  afterAll(() => node?.close());
+
+  it('is disconnected once 16 MiB wait for it, rather than sent less than it was told', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const bob = await connect(node.url, uniqueUser('bob'), { reconnection: false });
+    const callId = await activeCall(alice, [bob]);
+    const bobOnServer = [...node.node.io.of('/').sockets.values()].find((s) => s.data.device?.userId === bob.userId);
+    if (!bobOnServer) throw new Error('bob is not connected');
+    const gone = new Promise<string>((resolve) => bobOnServer.once('disconnect', resolve));
+    // Bob's client reads nothing more from its TCP connection.
+    (bob.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }).ws._socket.pause();
+    const sdp = `v=0\r\n${'a=x\r\n'.repeat(10_000)}`;
+    let sent = 0;
+    let reason: string | undefined;
+    void gone.then((r) => {
+      reason = r;
+    });
+    // 64 KiB offers until the node gives up on bob (TCP buffers take a few MiB first).
+    while (reason === undefined && sent < 1000) {
+      await Promise.all(Array.from({ length: 20 }, () => alice.request('sdp_offer', { callId, sdp })));
+      sent += 20;
+    }
+    expect(reason).toBe('transport close');
+    expect(sent).toBeGreaterThan((16 * 1024) / 64);
+    closeAll(alice, bob);
+  });
+});
