@@ -4,7 +4,7 @@ import type { RelayConfig } from './generators/relay.js';
 import { killAll, ROOT } from './lib/procs.js';
 import { serverCpuMs } from './lib/results.js';
 import { type Session, withSession } from './lib/session.js';
-import { bareSocketIo, runOptions, switchboard } from './lib/targets.js';
+import { bareSocketIo, engineFromArgs, peerjs, runOptions, switchboard } from './lib/targets.js';
 
 /**
  * What one operation costs a cluster, counted rather than timed, so that a
@@ -19,15 +19,21 @@ import { bareSocketIo, runOptions, switchboard } from './lib/targets.js';
  * - `node --import tsx bench/cost.ts relay [switchboard|bare] [msgs/s] [seconds] [acks|no-acks]`:
  *   1 KB candidates across two nodes on Redis, 1,000 pairs, Switchboard or
  *   the bare Socket.IO relay on the same sharded adapter;
+ * - `node --import tsx bench/cost.ts relay1 [switchboard|bare|bare-uws|peerjs] [msgs/s] [seconds]`:
+ *   the same on one node (memory store), without acks, as PeerJS clients
+ *   send; `bare-uws` is the bare relay on uWebSockets.js, Switchboard's
+ *   engine in the bench;
  * - `node --import tsx bench/cost.ts idle [devices] [seconds]`: idle
  *   devices (heartbeats, Engine.IO pings) on one Switchboard node on Redis,
  *   per device-minute; count over at least one ping interval (15 s).
  *
+ * `--engine=ws` runs Switchboard on `ws` instead of uWebSockets.js.
  * `--cpu-prof` also writes a V8 CPU profile of every server process to
  * `bench/results/profiles/` (see bench/profile-top.ts).
  */
 
 const args = process.argv.slice(2);
+engineFromArgs(args);
 if (args.includes('--cpu-prof')) {
   runOptions.nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
 }
@@ -59,13 +65,14 @@ async function count(
   per = (completed: number) => completed,
 ): Promise<void> {
   await session.step(warmUp.rate, warmUp.ms);
-  const redis = new Redis(session.deployment.procs.find((p) => p.name === 'redis')!.url);
+  const redisUrl = session.deployment.procs.find((p) => p.name === 'redis')?.url;
+  const redis = redisUrl ? new Redis(redisUrl) : undefined;
   const procs = session.deployment.procs;
   const before = procs.map((p) => syscalls(p.pid));
-  const statsBefore = await commandStats(redis);
+  const statsBefore = redis ? await commandStats(redis) : new Map<string, number>();
   const { report, usage } = await session.step(rate, seconds * 1000);
   const after = procs.map((p) => syscalls(p.pid));
-  const statsAfter = await commandStats(redis);
+  const statsAfter = redis ? await commandStats(redis) : new Map<string, number>();
   const ops = per(report.completed);
   const perOp = (x: number) => (x / ops).toFixed(2);
   console.log(`${ops} ${unit}s (${report.errors} errors) at ${rate}/s, per ${unit}:`);
@@ -88,7 +95,7 @@ async function count(
     }
   }
   console.log(`  redis commands ${perOp(total)}: ${rows.join(', ')}`);
-  redis.disconnect();
+  redis?.disconnect();
 }
 
 if (mode === 'calls') {
@@ -110,6 +117,22 @@ if (mode === 'calls') {
     target,
     'relay',
     (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs: 1000, cross: true, pairNodes: 2, acks }),
+    (session) => count(session, 'message', rate, seconds),
+  );
+} else if (mode === 'relay1') {
+  const targets = {
+    switchboard: () => switchboard(1, false),
+    bare: () => bareSocketIo(1),
+    'bare-uws': () => bareSocketIo(1, 'bench/baselines/sio-relay-uws.ts'),
+    peerjs,
+  };
+  const target = (targets[rest[0] as keyof typeof targets] ?? targets.switchboard)();
+  const rate = Number(rest[1] ?? 1000);
+  const seconds = Number(rest[2] ?? 5);
+  await withSession(
+    target,
+    'relay',
+    (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs: 1000, cross: false, pairNodes: 1, acks: false }),
     (session) => count(session, 'message', rate, seconds),
   );
 } else if (mode === 'idle') {

@@ -4,14 +4,14 @@ import { machine } from './lib/machine.js';
 import { killAll, ROOT } from './lib/procs.js';
 import { type BenchRun, printTable, type Ratio, writeResults } from './lib/report.js';
 import { cpuAtSameRate, type ScenarioResult } from './lib/results.js';
-import { bareSocketIo, peerjs, runOptions, switchboard } from './lib/targets.js';
+import { bareSocketIo, engineFromArgs, peerjs, runOptions, switchboard } from './lib/targets.js';
 import { runCallSetup } from './scenarios/call-setup.js';
 import { runIdle } from './scenarios/idle.js';
 import { RELAY, RELAY_CROSS, RELAY_CROSS_UNACKED, RELAY_UNACKED, runRelay } from './scenarios/relay.js';
 import { runRingTimeout } from './scenarios/ring-timeout.js';
 
 /**
- * `npm run bench [-- --quick] [--only=relay,calls,idle,ring] [--target=<name part>] [--dist] [--cpu-prof] [--node-flags='...'] [--rate=N]`:
+ * `npm run bench [-- --quick] [--only=relay,calls,idle,ring] [--target=<name part>] [--engine=uws|ws] [--dist] [--cpu-prof] [--node-flags='...'] [--rate=N]`:
  * every scenario against freshly started servers, the baselines in the same run.
  */
 
@@ -23,6 +23,7 @@ const only = args
   .split(',');
 const wants = (s: string) => !only || only.includes(s);
 runOptions.dist = args.includes('--dist');
+engineFromArgs(args);
 runOptions.targetFilter = args.find((a) => a.startsWith('--target='))?.slice(9);
 const extraFlags = args.find((a) => a.startsWith('--node-flags='))?.slice(13);
 if (extraFlags) runOptions.nodeFlags.push(...extraFlags.split(' ').filter(Boolean));

@@ -30,11 +30,21 @@ export interface RunOptions {
   nodeFlags: string[];
   /** Only targets whose name contains this (for profiling one system). */
   targetFilter?: string;
+  /** Switchboard's WebSocket engine (`WS_ENGINE`): the bench runs it on uWebSockets.js unless told `--engine=ws`. */
+  engine: 'uws' | 'ws';
 }
 
 export const selected = (t: Target) => !runOptions.targetFilter || t.name.includes(runOptions.targetFilter);
 
-export const runOptions: RunOptions = { dist: false, nodeFlags: [] };
+export const runOptions: RunOptions = { dist: false, nodeFlags: [], engine: 'uws' };
+
+/** Reads `--engine=uws|ws` from the command line. */
+export function engineFromArgs(args: readonly string[]): void {
+  const engine = args.find((a) => a.startsWith('--engine='))?.slice(9);
+  if (engine === undefined) return;
+  if (engine !== 'uws' && engine !== 'ws') throw new Error(`--engine=${engine}: uws or ws`);
+  runOptions.engine = engine;
+}
 
 const SWITCHBOARD_ENV: Record<string, string> = {
   JWT_SECRET: BENCH_SECRET,
@@ -76,7 +86,7 @@ function deployment(kind: ClientKind, procs: ServerProcess[]): Deployment {
 export function switchboard(nodes: number, redis: boolean, env: Record<string, string> = {}): Target {
   const store = redis ? 'redis' : 'memory';
   return {
-    name: `switchboard ${nodes} node${nodes > 1 ? 's' : ''} ${store}`,
+    name: `switchboard ${nodes} node${nodes > 1 ? 's' : ''} ${store} ${runOptions.engine}`,
     kind: 'switchboard',
     nodes,
     redis,
@@ -90,6 +100,7 @@ export function switchboard(nodes: number, redis: boolean, env: Record<string, s
             startServerProcess(`sb-${i + 1}`, process.execPath, () => [...runOptions.nodeFlags, ...main], {
               ...SWITCHBOARD_ENV,
               NODE_ID: `sb-${i + 1}`,
+              WS_ENGINE: runOptions.engine,
               ...(redisUrl && { REDIS_URL: redisUrl }),
               ...env,
             }),
@@ -102,7 +113,7 @@ export function switchboard(nodes: number, redis: boolean, env: Record<string, s
 }
 
 /** The minimal Socket.IO relay; with `nodes` > 1, processes on the sharded Redis adapter. */
-export function bareSocketIo(nodes: number): Target {
+export function bareSocketIo(nodes: number, script = 'bench/baselines/sio-relay.ts'): Target {
   const redis = nodes > 1;
   return {
     name: redis ? `bare socket.io ${nodes} nodes sharded redis` : 'bare socket.io 1 node',
@@ -116,7 +127,7 @@ export function bareSocketIo(nodes: number): Target {
             startServerProcess(
               `sio-${i + 1}`,
               process.execPath,
-              () => [...runOptions.nodeFlags, ...TS_NODE_ARGS, 'bench/baselines/sio-relay.ts'],
+              () => [...runOptions.nodeFlags, ...TS_NODE_ARGS, script],
               redisUrl ? { REDIS_URL: redisUrl } : {},
             ),
           ),
