@@ -2,17 +2,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectSio, connectSwitchboard, forEachLimited } from './lib/clients.js';
-import { bareSocketIo, runOptions, switchboard } from './lib/targets.js';
+import { bareSocketIo, engineFromArgs, runOptions, switchboard } from './lib/targets.js';
 
 /**
  * What one idle connection keeps alive on the heap, Switchboard against bare
- * Socket.IO: `node --import tsx bench/idle-heap.ts [N]` takes a heap snapshot
+ * Socket.IO: `node --import tsx bench/idle-heap.ts [N] [--engine=ws]` takes a heap snapshot
  * of each server (which collects garbage first) before and after N idle
  * connections, and lists the growth per connection by object kind. Unlike
  * the bench's RSS figure it does not depend on when the collector last ran.
  */
 
-const n = Number(process.argv[2] ?? 3000);
+engineFromArgs(process.argv);
+const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 3000);
 const dir = mkdtempSync(join(tmpdir(), 'sb-heap-'));
 runOptions.nodeFlags = [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${dir}`];
 
