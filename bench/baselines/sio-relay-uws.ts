@@ -1,6 +1,7 @@
 import uws from '@trufflesuite/uws-js-unofficial';
 import { Server } from 'socket.io';
 import { Adapter } from 'socket.io-adapter';
+import { relayBare } from './bare-relay.js';
 
 /**
  * Not one of the issue's baselines, a reference for `bench/cost.ts relay1
@@ -17,14 +18,7 @@ const { addAll, del, broadcast } = Adapter.prototype;
 io.attachApp(app);
 Object.assign(Adapter.prototype, { addAll, del, broadcast });
 
-io.on('connection', (socket) => {
-  const id = socket.handshake.auth?.id;
-  if (typeof id === 'string') socket.join(id);
-  socket.on('relay', (msg: { to: string }, ack?: (res: unknown) => void) => {
-    io.to(msg.to).emit('relay', msg);
-    if (typeof ack === 'function') ack({ ok: true });
-  });
-});
+relayBare(io);
 
 app.listen('127.0.0.1', port, () => {});
 process.on('SIGTERM', () => process.exit(0));

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { relayBare } from './bare-relay.js';
 
 /**
  * Baseline: a minimal Socket.IO 4.8 relay that validates nothing. A client
@@ -24,14 +25,7 @@ if (process.env.REDIS_URL) {
   io.adapter(createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic', channelPrefix: 'bench:io' }));
 }
 
-io.on('connection', (socket) => {
-  const id = socket.handshake.auth?.id;
-  if (typeof id === 'string') socket.join(id);
-  socket.on('relay', (msg: { to: string }, ack?: (res: unknown) => void) => {
-    io.to(msg.to).emit('relay', msg);
-    if (typeof ack === 'function') ack({ ok: true });
-  });
-});
+relayBare(io);
 
 http.listen(port, '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
