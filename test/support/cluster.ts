@@ -34,10 +34,6 @@ export const FAST_TIMINGS: Record<string, string> = {
   RATE_LIMIT_CONNECTIONS_PER_10S: '0',
 };
 
-/**
- * Starts one real node process (`main.ts`, run from source so tests never
- * see a stale build) and resolves once it listens on its free port.
- */
 /** Every node this test file started, exited ones included (see `node-logs-on-failure.ts`). */
 const startedHere: NodeProcess[] = [];
 
@@ -45,6 +41,10 @@ export function nodesStartedHere(): readonly NodeProcess[] {
   return startedHere;
 }
 
+/**
+ * Starts one real node process (`main.ts`, run from source so tests never
+ * see a stale build) and resolves once it listens on its free port.
+ */
 export async function startNodeProcess(nodeId: string, env: Record<string, string>): Promise<NodeProcess> {
   const proc = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', MAIN], {
     cwd: root,

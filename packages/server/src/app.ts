@@ -295,16 +295,15 @@ export class SwitchboardNode {
     // together as one script, where one socket at a time waited out a
     // batch window each (20 ms a socket on Redis).
     const refreshed = await Promise.allSettled(
-      sockets.map((socket) => refreshLiveness(this.devices, contextOf(socket))),
+      sockets.map(async (socket) => ({ socket, live: await refreshLiveness(this.devices, contextOf(socket)) })),
     );
     // What each device missed is read for many at once: one device's read
     // (or its wait for a recent end to land) need not hold up the others.
     try {
-      await forEachLimited([...sockets.keys()], RECONCILE_CONCURRENCY, async (i) => {
-        const result = refreshed[i]!;
-        const socket = sockets[i]!;
+      await forEachLimited(refreshed, RECONCILE_CONCURRENCY, async (result) => {
         if (result.status === 'rejected') throw result.reason;
-        if (result.value) await this.devices.reconcile(sessionOf(socket), knownCalls(socket));
+        const { socket, live } = result.value;
+        if (live) await this.devices.reconcile(sessionOf(socket), knownCalls(socket));
       });
     } catch (err) {
       // The store's return, or the node's next check, runs it again.

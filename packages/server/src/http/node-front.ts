@@ -18,13 +18,14 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string 
 export function nodeFront(routes: HttpRoutes): Front {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] || '/';
-    routes({ method: req.method ?? 'GET', path, body: (maxBytes) => readBody(req, maxBytes) }).then(
-      (reply) => {
+    // The routes answer every request (500 on their own faults); what can
+    // still fail is writing the answer, and that must not go unhandled.
+    routes({ method: req.method ?? 'GET', path, body: (maxBytes) => readBody(req, maxBytes) })
+      .then((reply) => {
         res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
         res.end(reply.body);
-      },
-      () => res.destroy(),
-    );
+      })
+      .catch(() => res.destroy());
   });
   return {
     attach: (io) => {

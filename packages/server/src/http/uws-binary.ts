@@ -19,8 +19,10 @@ export function uwsBinary(): string | undefined {
   }
 }
 
-/** Loads uWebSockets.js on first use, so that a node on `ws` never loads it. */
+/**
+ * Loads uWebSockets.js on first use, so that a node on `ws` never loads it.
+ * `loadConfig` has refused `WS_ENGINE=uws` already where `uwsBinary` finds nothing.
+ */
 export function loadUws(): typeof Uws {
-  if (!uwsBinary()) throw new Error('uWebSockets.js has no native build for this platform');
   return require(PACKAGE) as typeof Uws;
 }

@@ -72,19 +72,19 @@ export function uwsFront(routes: HttpRoutes): Front {
           aborted = true;
           body?.aborted();
         });
-        routes({ method, path, body: body?.read ?? (async () => '') }).then(
-          (reply) => {
+        // As on Node's front: only writing the answer can fail.
+        routes({ method, path, body: body?.read ?? (async () => '') })
+          .then((reply) => {
             if (aborted) return;
             res.cork(() => {
               res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ''}`);
               for (const [name, value] of Object.entries(reply.headers)) res.writeHeader(name, value);
               res.end(reply.body);
             });
-          },
-          () => {
+          })
+          .catch(() => {
             if (!aborted) res.close();
-          },
-        );
+          });
       });
     },
     listen: (port, host) =>
