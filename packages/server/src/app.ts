@@ -145,7 +145,12 @@ export class SwitchboardNode {
         tickMs: TICK_MS,
       },
       {
-        onNodeUnknown: () => this.resyncLocalDevices(),
+        onNodeUnknown: (swept) => {
+          // Worth an alert: the cluster took this node for dead (its
+          // refreshes were late or lost) and dropped its devices.
+          if (swept) logger.warn('the cluster swept this node as dead; registering its devices again');
+          return this.resyncLocalDevices();
+        },
         onError: (err) => logger.warn({ err }, 'maintenance round failed'),
       },
       now,

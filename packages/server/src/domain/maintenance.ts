@@ -13,7 +13,8 @@ export interface MaintenanceRules {
 
 export interface MaintenanceHooks {
   /** The store forgot this node (swept while cut off, or emptied): re-register every local device. */
-  onNodeUnknown(): Promise<void>;
+  /** `swept`: the node was known before, so the cluster took it for dead (not its first start). */
+  onNodeUnknown(swept: boolean): Promise<void>;
   onError(err: unknown): void;
 }
 
@@ -67,8 +68,9 @@ export class Maintenance {
     const now = this.now();
     if (now - this.lastNodeRefresh < this.rules.nodeTtlMs / 3) return;
     const known = await this.store.refreshNode(this.rules.nodeId, now, this.rules.nodeTtlMs);
+    const refreshedBefore = this.lastNodeRefresh > 0;
     this.lastNodeRefresh = now;
-    if (!known) await this.hooks.onNodeUnknown();
+    if (!known) await this.hooks.onNodeUnknown(refreshedBefore);
   }
 
   private async endDueCalls(): Promise<void> {
