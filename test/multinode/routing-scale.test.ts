@@ -18,7 +18,10 @@ const CANDIDATES = 4;
 describe.skipIf(!redisServerAvailable)('cross-node routing reaches only the nodes involved', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await startEnv(3);
+    // Production's node liveness, not the fault tests' 1.5 s: this test is
+    // about routing, and on a loaded machine a node whose tick ran late
+    // would be swept as dead and its calls ended under the test.
+    env = await startEnv(3, { NODE_TTL_MS: '10000', RECONNECT_GRACE_MS: '10000' });
   });
   afterAll(() => env?.close());
 
@@ -34,8 +37,8 @@ describe.skipIf(!redisServerAvailable)('cross-node routing reaches only the node
     for (let i = 0; i < CALLS; i++) {
       const { callId } = await alice.request('call_invite', { to: 'bob', media: 'audio', sdp: FAKE_SDP });
       await bob.next('call_incoming', (p) => p.callId === callId, EVENT_MS);
-      await bob.request('call_ringing', { callId });
-      await bob.request('call_accept', { callId, sdp: FAKE_SDP });
+      expect(await bob.request('call_ringing', { callId })).toEqual({ ok: true });
+      expect(await bob.request('call_accept', { callId, sdp: FAKE_SDP })).toEqual({ ok: true });
       await alice.next('call_accepted', (p) => p.callId === callId, EVENT_MS);
       for (let c = 0; c < CANDIDATES; c++) {
         await alice.request('ice_candidate', { callId, candidate: { candidate: `a${c}`, sdpMid: '0' } });
