@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Front } from './front.js';
 import type { HttpRoutes } from './http-routes.js';
+import { guardSlowReaders } from './slow-reader-guard.js';
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   let size = 0;
@@ -27,9 +28,11 @@ export function nodeFront(routes: HttpRoutes): Front {
       })
       .catch(() => res.destroy());
   });
+  let stopGuard = () => {};
   return {
     attach: (io) => {
       io.attach(server);
+      stopGuard = guardSlowReaders(io);
     },
     listen: (port, host) =>
       new Promise((resolve, reject) => {
@@ -37,7 +40,7 @@ export function nodeFront(routes: HttpRoutes): Front {
         server.listen(port, host, () => resolve(server.address() as AddressInfo));
       }),
     // Socket.IO closes the server it is attached to.
-    stopListening: () => {},
+    stopListening: () => stopGuard(),
     dropConnections: () => server.closeAllConnections(),
   };
 }

@@ -3,14 +3,9 @@ import type { HttpResponse, us_listen_socket } from '@trufflesuite/uws-js-unoffi
 import { Adapter } from 'socket.io-adapter';
 import type { Front } from './front.js';
 import type { HttpRoutes } from './http-routes.js';
+import { MAX_BACKPRESSURE } from './slow-reader-guard.js';
 import { loadUws } from './uws-binary.js';
 
-/**
- * Bytes a WebSocket may have waiting to be sent. Past it uWebSockets.js
- * would drop messages silently; the connection is closed instead, so the
- * device reconnects and is told what it missed.
- */
-const MAX_BACKPRESSURE = 16 * 1024 * 1024;
 /** Bodies are cut off past this, whatever a route allows (the routes read at most 4 KiB). */
 const MAX_BODY_BUFFERED = 64 * 1024;
 
@@ -51,7 +46,8 @@ export function uwsFront(routes: HttpRoutes): Front {
   return {
     attach: (io) => {
       // Engine.IO does not pass this option through, and without it a slow
-      // receiver's messages would be dropped rather than its connection closed.
+      // receiver's messages past 64 KiB would be dropped silently rather
+      // than its connection closed.
       const ws = app.ws.bind(app);
       app.ws = (pattern, behavior) =>
         ws(pattern, { ...behavior, maxBackpressure: MAX_BACKPRESSURE, closeOnBackpressureLimit: 1 });
