@@ -4,9 +4,17 @@ import { tokenFor } from './tokens.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * A payload as it crossed the wire. Tests check payloads whole (toEqual,
+ * toMatchObject) and send malformed ones on purpose, so this helper leaves
+ * them untyped rather than cast at every use.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; the one untyped name in the test helpers.
+export type WirePayload = any;
+
 export interface Received {
   event: string;
-  payload: any;
+  payload: WirePayload;
 }
 
 /**
@@ -34,13 +42,13 @@ export class TestClient {
   }
 
   /** Sends a request and resolves with its ack. */
-  request(event: string, payload?: unknown, timeoutMs = 5000): Promise<any> {
+  request(event: string, payload?: unknown, timeoutMs = 5000): Promise<WirePayload> {
     const args = payload === undefined ? [] : [payload];
     return (this.socket as unknown as Socket).timeout(timeoutMs).emitWithAck(event, ...args);
   }
 
   /** Resolves with the first event (already received or future) matching. */
-  next(event: string, where: (payload: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+  next(event: string, where: (payload: WirePayload) => boolean = () => true, timeoutMs = 5000): Promise<WirePayload> {
     const match = (r: Received) => r.event === event && where(r.payload);
     const seen = this.received.find(match);
     if (seen) return Promise.resolve(seen.payload);
@@ -59,7 +67,7 @@ export class TestClient {
     });
   }
 
-  all(event: string, where: (payload: any) => boolean = () => true): any[] {
+  all(event: string, where: (payload: WirePayload) => boolean = () => true): WirePayload[] {
     return this.received.filter((r) => r.event === event && where(r.payload)).map((r) => r.payload);
   }
 
@@ -117,7 +125,7 @@ export function connectError(
   url: string,
   auth: unknown,
   extra: Record<string, unknown> = {},
-): Promise<Error & { data?: any }> {
+): Promise<Error & { data?: WirePayload }> {
   const socket = io(url, {
     auth: auth as Record<string, unknown>,
     transports: ['websocket'],
