@@ -1,9 +1,13 @@
 import { beforeEach } from 'vitest';
 import { nodesStartedHere } from './cluster.js';
 
-/** pino's level for `warn`: what a node says when something went wrong but it carried on. */
-const WARN = 40;
-const LINES_PER_NODE = 30;
+/**
+ * pino's level for `warn`: what a node says when something went wrong but
+ * it carried on. Chasing a flake, `FAIL_LOG_LEVEL=30 FAIL_LOG_LINES=400`
+ * prints the info lines too (call transitions, the listening line).
+ */
+const WARN = Number(process.env.FAIL_LOG_LEVEL ?? 40);
+const LINES_PER_NODE = Number(process.env.FAIL_LOG_LINES ?? 30);
 
 // A multi-node test that fails on a lost or late event says nothing of why;
 // the nodes usually did (a subscription that timed out, a store error).

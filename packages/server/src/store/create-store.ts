@@ -7,8 +7,9 @@ import type { Metrics } from '../metrics/metrics.js';
 import { instrumentStore } from './instrumented-store.js';
 import { MemoryStore } from './memory/memory-store.js';
 import { coalescedPublisher } from './redis/coalesced-publisher.js';
-import { connectRedis, failFastOptions } from './redis/connection.js';
+import { connectRedis } from './redis/connection.js';
 import { RedisStore } from './redis/redis-store.js';
+import { keepSubscriptions, subscriberOptions } from './redis/shard-subscriptions.js';
 import type { Store } from './store.js';
 
 export interface Backend {
@@ -37,88 +38,6 @@ export async function createStore(config: Config, logger: Logger, metrics?: Metr
 }
 
 /**
- * Makes the adapter's shard subscriptions survive any reconnect. ioredis
- * restores them itself only when the connection that follows a loss stays up
- * until its SSUBSCRIBE replies arrive; one that connects and drops at once
- * (a partition, a proxy) makes it forget them, and with its ready check off
- * it could even end up "ready" on a closed socket and stop reconnecting. So
- * every channel the adapter wants is asked for again on each `ready`
- * (SSUBSCRIBE is idempotent), and the adapter's un-awaited (un)subscribe
- * promises are caught so an outage never becomes an unhandled rejection.
- * A channel Redis refuses on a live connection (an ACL, a cluster moving a
- * slot) is asked for again until it is granted or no longer wanted: a room
- * left unsubscribed would silently lose every event of its device.
- */
-const ROOMS_READY_MAX_WAIT_MS = 2000;
-const SUBSCRIBE_RETRY_MS = 250;
-
-function keepSubscriptions(sub: Redis, logger: Logger): () => Promise<void> {
-  const wanted = new Set<string>();
-  const inFlight = new Set<Promise<unknown>>();
-  const ssubscribe = sub.ssubscribe.bind(sub);
-  const sunsubscribe = sub.sunsubscribe.bind(sub);
-  const retrying = new Set<string>();
-  const resubscribe = (channel: string): Promise<unknown> =>
-    ssubscribe(channel).then(
-      (count) => {
-        if (retrying.delete(channel)) logger.info({ channel }, 'shard subscription granted after a refusal');
-        return count;
-      },
-      (err: unknown) => {
-        // While disconnected, the next `ready` asks for every wanted channel.
-        if (!wanted.has(channel) || sub.status !== 'ready') return 0;
-        if (!retrying.has(channel)) {
-          retrying.add(channel);
-          logger.warn({ err, channel }, 'shard subscription refused; asking again until granted');
-        }
-        return new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_RETRY_MS)).then(() =>
-          wanted.has(channel) ? resubscribe(channel) : 0,
-        );
-      },
-    );
-  // The adapter passes one channel, or an array of them.
-  sub.ssubscribe = ((...args: (string | string[])[]) => {
-    const channels = args.flat();
-    for (const channel of channels) wanted.add(channel);
-    const done = Promise.all(channels.map(resubscribe));
-    inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
-    return done.then(() => wanted.size);
-  }) as Redis['ssubscribe'];
-  sub.sunsubscribe = ((...args: (string | string[])[]) => {
-    const channels = args.flat();
-    for (const channel of channels) {
-      wanted.delete(channel);
-      retrying.delete(channel);
-    }
-    return sunsubscribe(...channels).catch(() => 0);
-  }) as Redis['sunsubscribe'];
-  sub.on('ready', () => {
-    for (const channel of wanted) void resubscribe(channel);
-  });
-  // Bounded: while Redis is down subscriptions wait for it, and a device
-  // must still get its session (requests then answer UNAVAILABLE).
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    let late = false;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        late = true;
-        resolve();
-      }, ROOMS_READY_MAX_WAIT_MS);
-    });
-    await Promise.race([Promise.all(inFlight), bound]);
-    clearTimeout(timer);
-    if (late) {
-      logger.warn(
-        { pending: inFlight.size, waitedMs: ROOMS_READY_MAX_WAIT_MS },
-        'shard subscriptions not confirmed in time; going on without them',
-      );
-    }
-  };
-}
-
-/**
  * Two connections: the store's (fail-fast, also used by the rate limiters
  * and as the adapter's publisher), and the adapter's subscriber. Publishing
  * on the store's connection means a node that could change the state can
@@ -138,15 +57,7 @@ export async function createRedisBackend(
   historyMaxPerUser?: number,
 ): Promise<Backend> {
   const redis = connectRedis(url);
-  const sub = new Redis(url, {
-    ...failFastOptions(),
-    // A subscription asked for while Redis is down must wait, not fail: a room
-    // it missed would never hear its events after recovery.
-    enableOfflineQueue: true,
-    commandTimeout: undefined,
-    maxRetriesPerRequest: null,
-    autoResendUnfulfilledCommands: true,
-  });
+  const sub = new Redis(url, subscriberOptions());
   sub.on('error', () => {});
   const subscriptionsSettled = keepSubscriptions(sub, logger);
   if (metrics) {
