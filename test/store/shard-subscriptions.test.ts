@@ -57,4 +57,23 @@ describe.skipIf(!redisServerAvailable)('the adapter’s shard subscriptions', ()
     await expect.poll(() => subscribers('room-b')).toBe(1);
     sub.disconnect();
   });
+
+  it('a channel left while Redis was away stays left through later reconnects', async () => {
+    const sub = new Redis(server.url, subscriberOptions());
+    const roomsReady = keepSubscriptions(sub, silent);
+    await once(sub, 'ready');
+    await sub.ssubscribe('room-d');
+    await sub.ssubscribe('room-e');
+    await server.restart();
+    // The device left its room while the subscriber was reconnecting.
+    void sub.sunsubscribe('room-d');
+    await once(sub, 'ready');
+    await roomsReady();
+    await server.restart();
+    await once(sub, 'ready');
+    await roomsReady();
+    await expect.poll(() => subscribers('room-e')).toBe(1);
+    expect(await subscribers('room-d')).toBe(0);
+    sub.disconnect();
+  });
 });

@@ -16,6 +16,11 @@ export function subscriberOptions(): RedisOptions {
     commandTimeout: undefined,
     maxRetriesPerRequest: null,
     autoResendUnfulfilledCommands: true,
+    // keepSubscriptions asks for every wanted channel on each `ready`.
+    // ioredis' own resubscribe would also ask again for a channel the
+    // adapter left while the connection was down, through the same
+    // `ssubscribe`, making it wanted again for good.
+    autoResubscribe: false,
   };
 }
 
