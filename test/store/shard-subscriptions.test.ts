@@ -23,6 +23,16 @@ describe.skipIf(!redisServerAvailable)('the adapter’s shard subscriptions', ()
   const subscribers = async (channel: string) =>
     ((await observer.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1];
 
+  /** A subscriber as a node has it, ready and already subscribed to `channels`. */
+  async function readySubscriber(...channels: string[]) {
+    const sub = new Redis(server.url, subscriberOptions());
+    const roomsReady = keepSubscriptions(sub, silent);
+    await once(sub, 'ready');
+    for (const channel of channels) await sub.ssubscribe(channel);
+    await roomsReady();
+    return { sub, roomsReady };
+  }
+
   it('a channel asked for during the connection’s handshake is granted, without dropping the connection', async () => {
     const sub = new Redis(server.url, subscriberOptions());
     const roomsReady = keepSubscriptions(sub, silent);
@@ -40,11 +50,7 @@ describe.skipIf(!redisServerAvailable)('the adapter’s shard subscriptions', ()
   });
 
   it('counts a channel as ready only once Redis granted it, across a restart of Redis', async () => {
-    const sub = new Redis(server.url, subscriberOptions());
-    const roomsReady = keepSubscriptions(sub, silent);
-    await once(sub, 'ready');
-    await sub.ssubscribe('room-b');
-    await roomsReady();
+    const { sub, roomsReady } = await readySubscriber('room-b');
     expect(await subscribers('room-b')).toBe(1);
 
     await server.restart();
@@ -59,11 +65,7 @@ describe.skipIf(!redisServerAvailable)('the adapter’s shard subscriptions', ()
   });
 
   it('a channel left while Redis was away stays left through later reconnects', async () => {
-    const sub = new Redis(server.url, subscriberOptions());
-    const roomsReady = keepSubscriptions(sub, silent);
-    await once(sub, 'ready');
-    await sub.ssubscribe('room-d');
-    await sub.ssubscribe('room-e');
+    const { sub, roomsReady } = await readySubscriber('room-d', 'room-e');
     await server.restart();
     // The device left its room while the subscriber was reconnecting.
     void sub.sunsubscribe('room-d');
