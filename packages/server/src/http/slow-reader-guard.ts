@@ -42,7 +42,8 @@ function waitingBytes(conn: EngineConnection): number {
  * such a connection at {@link MAX_BACKPRESSURE} itself; this does the same
  * for `ws` (and long polling), checking every connection once a second (a
  * few property reads each: at 18,000 idle connections, 89 ms of a 21.8 s
- * profile, 0.6 % of the node's busy time), so a slow reader holds at most the limit plus one second of what it is sent.
+ * profile, 0.6 % of the node's busy time), so a slow reader holds at most
+ * the limit plus one second of what it is sent in the node's memory.
  */
 export function guardSlowReaders(io: Server, maxBytes = MAX_BACKPRESSURE, everyMs = SLOW_READER_CHECK_MS): () => void {
   const timer = setInterval(() => {
