@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { RelayConfig } from './generators/relay.js';
-import { killAll, ROOT } from './lib/procs.js';
+import { killAll, ROOT, type ServerProcess } from './lib/procs.js';
 import { serverCpuMs } from './lib/results.js';
 import { type Session, withSession } from './lib/session.js';
 import { bareSocketIo, engineFromArgs, peerjs, runOptions, switchboard } from './lib/targets.js';
@@ -27,7 +28,19 @@ import { bareSocketIo, engineFromArgs, peerjs, runOptions, switchboard } from '.
  *   devices (heartbeats, Engine.IO pings) on one Switchboard node on Redis,
  *   per device-minute; count over at least one ping interval (15 s).
  *
+ * `--pairs=N` streams the relay modes over N calls instead of 1,000.
  * `--engine=ws` runs Switchboard on `ws` instead of uWebSockets.js.
+ * `--callgrind` runs every Node server under valgrind's callgrind and
+ * also reports the instructions each spent per operation in the counted
+ * step, less what it spent idle for as long. The count does not move with
+ * what else the machine is doing, so it shows where work goes and
+ * compares systems; but it is not time (kernel work, such as the socket
+ * writes, is not in it, and a memory copy is cheap in instructions), so a
+ * change is judged on CPU time still. A run whose count is 5-10 % above
+ * its neighbours' had V8 compiling in the counted step: run it again.
+ * Valgrind runs a node 50-100 times slower, so count at a few hundred
+ * operations a second, and with few pairs (`--pairs=12` at 150/s sends
+ * each socket as many messages a second as 1,000 pairs at 12,000/s).
  * `--cpu-prof` also writes a V8 CPU profile of every server process to
  * `bench/results/profiles/` (see bench/profile-top.ts).
  */
@@ -37,6 +50,49 @@ engineFromArgs(args);
 if (args.includes('--cpu-prof')) {
   runOptions.nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
 }
+const CALLGRIND_DIR = `${ROOT}bench/results/callgrind`;
+const callgrind = args.includes('--callgrind');
+if (callgrind) {
+  rmSync(CALLGRIND_DIR, { recursive: true, force: true });
+  mkdirSync(CALLGRIND_DIR, { recursive: true });
+  // Instrumented only from the warm-up on: a start under instrumentation takes minutes.
+  runOptions.wrap = (name) => [
+    'valgrind',
+    '--tool=callgrind',
+    '--smc-check=all',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${CALLGRIND_DIR}/${name}.out`,
+  ];
+}
+
+/**
+ * Sends a command to a process running under callgrind. Valgrind names its
+ * control pipes after the process's USER and HOST, and Switchboard's HOST is
+ * its bind address: the controller must see the same two.
+ */
+function callgrindControl(proc: ServerProcess, ...command: string[]): void {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+  for (const name of ['USER', 'HOST']) {
+    const value = proc.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  execFileSync('callgrind_control', [...command, String(proc.pid)], { stdio: 'ignore', env });
+}
+
+/** Instructions counted since the last zeroing: dumps the counters and reads the dump's summary. */
+function instructionsSinceZero(proc: ServerProcess): number {
+  const { name } = proc;
+  callgrindControl(proc, '--dump=counted');
+  const dumps = readdirSync(CALLGRIND_DIR).filter((f) => f.startsWith(`${name}.out.`));
+  const latest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop();
+  if (!latest) throw new Error(`callgrind wrote no dump for ${name}`);
+  const summary = /^summary: (\d+)/m.exec(readFileSync(`${CALLGRIND_DIR}/${latest}`, 'utf8'));
+  if (!summary) throw new Error(`no summary in ${latest}`);
+  return Number(summary[1]);
+}
+
+/** `--pairs=N`: how many calls the relay modes stream over (1,000 unless told). */
+const pairs = Number(args.find((a) => a.startsWith('--pairs='))?.slice(8) ?? 1000);
 const [mode = 'calls', ...rest] = args.filter((a) => !a.startsWith('--'));
 
 function syscalls(pid: number) {
@@ -64,7 +120,19 @@ async function count(
   warmUp = { rate, ms: 2000 },
   per = (completed: number) => completed,
 ): Promise<void> {
-  await session.step(warmUp.rate, warmUp.ms);
+  const nodes = session.deployment.procs.filter((p) => p.name !== 'redis');
+  if (callgrind) for (const p of nodes) callgrindControl(p, '--instr=on');
+  // At the few hundred a second valgrind allows, V8 is still compiling the
+  // hot path after two seconds, and its compiler would dominate the count.
+  await session.step(warmUp.rate, callgrind ? Math.max(warmUp.ms, 60_000) : warmUp.ms);
+  // What the nodes spend idle (heartbeats, pings, timers) over as long, to take off the counted step's count.
+  const idle = new Map<string, number>();
+  if (callgrind) {
+    for (const p of nodes) callgrindControl(p, '--zero');
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    for (const p of nodes) idle.set(p.name, instructionsSinceZero(p));
+    for (const p of nodes) callgrindControl(p, '--zero');
+  }
   const redisUrl = session.deployment.procs.find((p) => p.name === 'redis')?.url;
   const redis = redisUrl ? new Redis(redisUrl) : undefined;
   const procs = session.deployment.procs;
@@ -72,6 +140,7 @@ async function count(
   const statsBefore = redis ? await commandStats(redis) : new Map<string, number>();
   const { report, usage } = await session.step(rate, seconds * 1000);
   const after = procs.map((p) => syscalls(p.pid));
+  const instructions = new Map(callgrind ? nodes.map((p) => [p.name, instructionsSinceZero(p)]) : []);
   const statsAfter = redis ? await commandStats(redis) : new Map<string, number>();
   const ops = per(report.completed);
   const perOp = (x: number) => (x / ops).toFixed(2);
@@ -82,6 +151,13 @@ async function count(
     console.log(
       `  ${p.name.padEnd(6)} reads ${perOp(a.reads - b.reads)}  writes ${perOp(a.writes - b.writes)}  cpu ${perOp(cpu * 1000)} µs`,
     );
+    const ir = instructions.get(p.name);
+    if (ir !== undefined) {
+      const idleIr = idle.get(p.name) ?? 0;
+      console.log(
+        `  ${p.name.padEnd(6)} instructions ${perOp(ir - idleIr)} (${perOp(ir)} before taking off ${idleIr} spent idle as long)`,
+      );
+    }
   });
   console.log(`  all servers cpu ${perOp(serverCpuMs(usage) * 1000)} µs`);
   let total = 0;
@@ -116,7 +192,7 @@ if (mode === 'calls') {
   await withSession(
     target,
     'relay',
-    (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs: 1000, cross: true, pairNodes: 2, acks }),
+    (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs, cross: true, pairNodes: 2, acks }),
     (session) => count(session, 'message', rate, seconds),
   );
 } else if (mode === 'relay1') {
@@ -132,7 +208,7 @@ if (mode === 'calls') {
   await withSession(
     target,
     'relay',
-    (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs: 1000, cross: false, pairNodes: 1, acks: false }),
+    (d): RelayConfig => ({ kind: d.kind, urls: d.urls, pairs, cross: false, pairNodes: 1, acks: false }),
     (session) => count(session, 'message', rate, seconds),
   );
 } else if (mode === 'idle') {

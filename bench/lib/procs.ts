@@ -85,6 +85,8 @@ export interface ServerProcess {
   readonly pid: number;
   readonly port: number;
   readonly url: string;
+  /** The environment it was started with (PATH and HOME aside). */
+  readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startServerProcess(
   command: string,
   args: (port: number) => string[],
   env: Record<string, string>,
+  startTimeoutMs?: number,
 ): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(command, args(port), {
@@ -118,7 +121,7 @@ export async function startServerProcess(
   child.on('error', () => {});
   pin(child.pid, SERVER_CPU);
   try {
-    await waitForPort(port, child, name);
+    await waitForPort(port, child, name, startTimeoutMs);
   } catch (err) {
     await terminate(child);
     throw new Error(`${(err as Error).message}\n${stderr}`);
@@ -128,6 +131,7 @@ export async function startServerProcess(
     pid: child.pid!,
     port,
     url: `http://127.0.0.1:${port}`,
+    env,
     stop: () => terminate(child),
   };
 }

@@ -19,6 +19,7 @@ export async function startRedis(): Promise<ServerProcess & { redisUrl: string }
     port,
     url: `redis://127.0.0.1:${port}`,
     redisUrl: `redis://127.0.0.1:${port}`,
+    env: {},
     stop: () => terminate(child),
   };
 }

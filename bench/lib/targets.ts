@@ -32,6 +32,8 @@ export interface RunOptions {
   targetFilter?: string;
   /** Switchboard's WebSocket engine (`WS_ENGINE`): the bench runs it on uWebSockets.js unless told `--engine=ws`. */
   engine: 'uws' | 'ws';
+  /** A command every Node server process runs under (e.g. valgrind), given the process's name; Redis runs bare. */
+  wrap?: (name: string) => string[];
 }
 
 export const selected = (t: Target) => !runOptions.targetFilter || t.name.includes(runOptions.targetFilter);
@@ -70,6 +72,13 @@ async function withRedis(redis: boolean, nodes: (redisUrl?: string) => Promise<S
   }
 }
 
+/** Starts a Node server process, under {@link RunOptions.wrap} when one is set. */
+function startNode(name: string, args: string[], env: Record<string, string>): Promise<ServerProcess> {
+  const [command = process.execPath, ...prefix] = runOptions.wrap?.(name) ?? [];
+  const argv = runOptions.wrap ? [...prefix, process.execPath, ...args] : args;
+  return startServerProcess(name, command, () => argv, env, runOptions.wrap ? 300_000 : undefined);
+}
+
 function deployment(kind: ClientKind, procs: ServerProcess[]): Deployment {
   return {
     kind,
@@ -97,7 +106,7 @@ export function switchboard(nodes: number, redis: boolean, env: Record<string, s
       const procs = await withRedis(redis, (redisUrl) =>
         Promise.all(
           Array.from({ length: nodes }, (_, i) =>
-            startServerProcess(`sb-${i + 1}`, process.execPath, () => [...runOptions.nodeFlags, ...main], {
+            startNode(`sb-${i + 1}`, [...runOptions.nodeFlags, ...main], {
               ...SWITCHBOARD_ENV,
               NODE_ID: `sb-${i + 1}`,
               WS_ENGINE: runOptions.engine,
@@ -124,10 +133,9 @@ export function bareSocketIo(nodes: number, script = 'bench/baselines/sio-relay.
       const procs = await withRedis(redis, (redisUrl) =>
         Promise.all(
           Array.from({ length: nodes }, (_, i) =>
-            startServerProcess(
+            startNode(
               `sio-${i + 1}`,
-              process.execPath,
-              () => [...runOptions.nodeFlags, ...TS_NODE_ARGS, script],
+              [...runOptions.nodeFlags, ...TS_NODE_ARGS, script],
               redisUrl ? { REDIS_URL: redisUrl } : {},
             ),
           ),
@@ -145,10 +153,9 @@ export function peerjs(): Target {
     nodes: 1,
     redis: false,
     start: async () => {
-      const proc = await startServerProcess(
+      const proc = await startNode(
         'peerjs',
-        process.execPath,
-        () => [...runOptions.nodeFlags, ...TS_NODE_ARGS, 'bench/baselines/peerjs-server.ts'],
+        [...runOptions.nodeFlags, ...TS_NODE_ARGS, 'bench/baselines/peerjs-server.ts'],
         {},
       );
       return deployment('peerjs', [proc]);
