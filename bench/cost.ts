@@ -41,12 +41,20 @@ import { bareSocketIo, engineFromArgs, peerjs, runOptions, switchboard } from '.
  * Valgrind runs a node 50-100 times slower, so count at a few hundred
  * operations a second, and with few pairs (`--pairs=12` at 150/s sends
  * each socket as many messages a second as 1,000 pairs at 12,000/s).
+ * `--perf-map` has V8 write /tmp/perf-<pid>.map, which
+ * bench/callgrind-top.ts reads to name JavaScript functions in a dump;
+ * writing it costs instructions at odd times (an idle window took 129
+ * million instead of 1-12), so take counts from runs without it.
  * `--cpu-prof` also writes a V8 CPU profile of every server process to
  * `bench/results/profiles/` (see bench/profile-top.ts).
  */
 
 const args = process.argv.slice(2);
 engineFromArgs(args);
+// V8 also writes a log with the map: to /tmp beside it, not isolate-*.log in the working directory.
+if (args.includes('--perf-map')) {
+  runOptions.nodeFlags.push('--perf-basic-prof', '--logfile=/tmp/v8-%p.log', '--no-logfile-per-isolate');
+}
 if (args.includes('--cpu-prof')) {
   runOptions.nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
 }
