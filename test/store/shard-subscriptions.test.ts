@@ -66,13 +66,17 @@ describe.skipIf(!redisServerAvailable)('the adapter’s shard subscriptions', ()
 
   it('a channel left while Redis was away stays left through later reconnects', async () => {
     const { sub, roomsReady } = await readySubscriber('room-d', 'room-e');
+    // The device leaves its room while the subscriber's connection is down.
+    // Waiters are set before each restart: the subscriber can be ready
+    // again before the restart's own wait for Redis ends.
+    sub.once('close', () => void sub.sunsubscribe('room-d'));
+    const back = once(sub, 'ready');
     await server.restart();
-    // The device left its room while the subscriber was reconnecting.
-    void sub.sunsubscribe('room-d');
-    await once(sub, 'ready');
+    await back;
     await roomsReady();
+    const backAgain = once(sub, 'ready');
     await server.restart();
-    await once(sub, 'ready');
+    await backAgain;
     await roomsReady();
     await expect.poll(() => subscribers('room-e')).toBe(1);
     expect(await subscribers('room-d')).toBe(0);
