@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../packages/server/src/config/config.js';
 import { SLOW_READER_CHECK_MS } from '../../packages/server/src/http/slow-reader-guard.js';
 import { type InProcessNode, startNode } from '../support/in-process-node.js';
-import { activeCall, closeAll, connect, uniqueUser } from '../support/test-client.js';
+import { activeCall, closeAll, connect, type TestClient, uniqueUser } from '../support/test-client.js';
 
 /** The server side of the node's one connected socket: which WebSocket implementation carries it. */
 function engineOf(node: InProcessNode): string {
@@ -64,6 +64,15 @@ describe.each(['ws', 'uws'])('WS_ENGINE=%s', (engine) => {
   });
 });
 
+/** Bob's client stops reading: its WebSocket's TCP connection is paused, or it polls no more. */
+const stopReading = {
+  websocket: (bob: TestClient) =>
+    (bob.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }).ws._socket.pause(),
+  // The poll under way is answered; Engine.IO keeps the rest for a poll that never comes.
+  polling: (bob: TestClient) =>
+    (bob.socket.io.engine.transport as unknown as { pause(done: () => void): void }).pause(() => {}),
+};
+
 describe.each(['ws', 'uws'])('WS_ENGINE=%s, a receiver that stops reading', (engine) => {
   let node: InProcessNode;
   beforeAll(async () => {
@@ -71,32 +80,34 @@ describe.each(['ws', 'uws'])('WS_ENGINE=%s, a receiver that stops reading', (eng
   });
   afterAll(() => node?.close());
 
-  it('is disconnected once 16 MiB wait for it, rather than sent less than it was told', async () => {
-    const alice = await connect(node.url, uniqueUser('alice'));
-    const bob = await connect(node.url, uniqueUser('bob'), { reconnection: false });
-    const callId = await activeCall(alice, [bob]);
-    const bobOnServer = [...node.node.io.of('/').sockets.values()].find((s) => s.data.device?.userId === bob.userId);
-    if (!bobOnServer) throw new Error('bob is not connected');
-    const gone = new Promise<string>((resolve) => bobOnServer.once('disconnect', resolve));
-    // Bob's client reads nothing more from its TCP connection.
-    (bob.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }).ws._socket.pause();
-    const sdp = `v=0\r\n${'a=x\r\n'.repeat(10_000)}`;
-    let sent = 0;
-    let reason: string | undefined;
-    void gone.then((r) => {
-      reason = r;
-    });
-    // 64 KiB offers until the node gives up on bob, or well past the limit
-    // (the kernel's buffers take a few MiB first). uWebSockets.js closes the
-    // connection as the limit is crossed; on ws the check runs every second.
-    while (reason === undefined && sent < 600) {
-      await Promise.all(Array.from({ length: 20 }, () => alice.request('sdp_offer', { callId, sdp })));
-      sent += 20;
-    }
-    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 2 * SLOW_READER_CHECK_MS))]);
-    // uWebSockets.js drops the connection itself; on ws the node closes it.
-    expect(reason).toBe(engine === 'uws' ? 'transport close' : 'forced close');
-    expect(sent).toBeGreaterThan((16 * 1024) / 64);
-    closeAll(alice, bob);
-  });
+  it.each(['websocket', 'polling'] as const)(
+    'over %s, is disconnected once 16 MiB wait for it, rather than sent less than it was told',
+    async (transport) => {
+      const alice = await connect(node.url, uniqueUser('alice'));
+      const bob = await connect(node.url, uniqueUser('bob'), { reconnection: false, transports: [transport] });
+      const callId = await activeCall(alice, [bob]);
+      const bobOnServer = [...node.node.io.of('/').sockets.values()].find((s) => s.data.device?.userId === bob.userId);
+      if (!bobOnServer) throw new Error('bob is not connected');
+      const gone = new Promise<string>((resolve) => bobOnServer.once('disconnect', resolve));
+      stopReading[transport](bob);
+      const sdp = `v=0\r\n${'a=x\r\n'.repeat(10_000)}`;
+      let sent = 0;
+      let reason: string | undefined;
+      void gone.then((r) => {
+        reason = r;
+      });
+      // 64 KiB offers until the node gives up on bob, or well past the limit
+      // (the kernel's buffers take a few MiB first). uWebSockets.js closes a
+      // WebSocket as the limit is crossed; the node checks every second.
+      while (reason === undefined && sent < 600) {
+        await Promise.all(Array.from({ length: 20 }, () => alice.request('sdp_offer', { callId, sdp })));
+        sent += 20;
+      }
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 2 * SLOW_READER_CHECK_MS))]);
+      // uWebSockets.js drops a WebSocket itself; otherwise the node closes it.
+      expect(reason).toBe(engine === 'uws' && transport === 'websocket' ? 'transport close' : 'forced close');
+      expect(sent).toBeGreaterThan((16 * 1024) / 64);
+      closeAll(alice, bob);
+    },
+  );
 });
