@@ -15,6 +15,15 @@ import type { WireSocket as Socket } from '../lib/wire-socket.js';
 export interface IdleConfig {
   kind: ClientKind;
   url: string;
+  /**
+   * Switchboard only: the loopback address to connect from, and a prefix
+   * for user ids, so that several generators can hold more connections
+   * than one address's ephemeral ports allow, as distinct users.
+   */
+  localAddress?: string;
+  idPrefix?: string;
+  /** Connects in flight at once (100 unless told). */
+  concurrency?: number;
 }
 
 let cfg: IdleConfig;
@@ -23,12 +32,23 @@ const timers: NodeJS.Timeout[] = [];
 const closers: (() => void)[] = [];
 const connectTimes = new Samples();
 let heartbeatErrors = 0;
+let stopping = false;
+/** Connections the server closed while they were held. */
+let lost = 0;
 
 async function connectOne(i: number): Promise<void> {
   const t = performance.now();
   if (cfg.kind === 'switchboard') {
-    const { socket, heartbeatIntervalMs } = await connectSwitchboard(cfg.url, `idle${i}`, 'phone');
+    const { socket, heartbeatIntervalMs } = await connectSwitchboard(
+      cfg.url,
+      `${cfg.idPrefix ?? 'idle'}${i}`,
+      'phone',
+      cfg.localAddress,
+    );
     const s: Socket = socket;
+    s.onClose(() => {
+      if (!stopping) lost++;
+    });
     closers.push(() => s.close());
     // Spread the heartbeats over the interval.
     setTimeout(() => {
@@ -60,7 +80,13 @@ serveGenerator({
     connectTimes.reset();
     const start = total;
     const t0 = performance.now();
-    const failures = await forEachLimited(count, 100, (i) => connectOne(start + i));
+    let firstFailure: string | undefined;
+    const failures = await forEachLimited(count, cfg.concurrency ?? 100, (i) =>
+      connectOne(start + i).catch((err: Error) => {
+        firstFailure ??= err.message;
+        throw err;
+      }),
+    );
     total += count - failures;
     const windowMs = performance.now() - t0;
     // Hold them idle for the rest of the step, heartbeats running.
@@ -68,13 +94,20 @@ serveGenerator({
     return {
       attempted: count,
       completed: count - failures,
-      errors: failures + heartbeatErrors,
+      errors: failures + heartbeatErrors + lost,
       throughput: ((count - failures) / Math.max(windowMs, 1)) * 1000,
       latency: connectTimes.length ? summarize(connectTimes.view()) : EMPTY_SUMMARY,
-      extra: { connected: total },
+      extra: {
+        connected: total - lost,
+        lost,
+        heartbeatErrors,
+        failures,
+        ...(firstFailure && { firstFailure }),
+      },
     };
   },
   async stop() {
+    stopping = true;
     for (const t of timers) clearInterval(t);
     for (const close of closers) close();
   },

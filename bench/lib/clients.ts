@@ -2,18 +2,25 @@ import WebSocket from 'ws';
 import { tokenFor } from './tokens.js';
 import { WireSocket } from './wire-socket.js';
 
-/** Generator-side connections to each system under test (127.0.0.1 only). */
+/** Generator-side connections to each system under test (on loopback; Switchboard's from any 127.x address). */
 
 /** A Switchboard device: JWT with `sub` = userId; resolves on its `session` event. */
 export async function connectSwitchboard(
   url: string,
   userId: string,
   deviceId: string,
+  localAddress?: string,
 ): Promise<{ socket: WireSocket; heartbeatIntervalMs: number }> {
   let session!: Promise<{ heartbeatIntervalMs: number }>;
-  const socket = await WireSocket.connect(url, { token: await tokenFor(userId), deviceId }, (s) => {
-    session = new Promise((resolve) => s.once('session', resolve));
-  });
+  const socket = await WireSocket.connect(
+    url,
+    { token: await tokenFor(userId), deviceId },
+    (s) => {
+      session = new Promise((resolve) => s.once('session', resolve));
+    },
+    undefined,
+    localAddress,
+  );
   const s = await session;
   return { socket, heartbeatIntervalMs: s.heartbeatIntervalMs };
 }

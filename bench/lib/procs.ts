@@ -33,6 +33,20 @@ export function pin(pid: number | undefined, cpu: number): boolean {
 
 export const pinningAvailable = hasTaskset;
 
+/**
+ * Raises a running process's open-file limit (`prlimit`, which needs the
+ * privilege to raise a hard limit); false where it could not.
+ */
+export function raiseFileLimit(pid: number | undefined, limit: number): boolean {
+  if (pid === undefined) return false;
+  try {
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every process the bench started and that is still running, so an interrupted run leaves none behind. */
 export const children = new Set<ChildProcess>();
 

@@ -44,8 +44,12 @@ export class WireSocket {
     auth: Record<string, unknown>,
     onOpen: (socket: WireSocket) => void = () => {},
     timeoutMs = 20_000,
+    localAddress?: string,
   ): Promise<WireSocket> {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    const ws = new WebSocket(
+      `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`,
+      localAddress ? { localAddress } : {},
+    );
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error('connect timeout')), timeoutMs);
       const fail = (err: Error) => {
@@ -115,6 +119,11 @@ export class WireSocket {
           });
         }),
     };
+  }
+
+  /** Calls `listener` once the connection is gone, however it went. */
+  onClose(listener: () => void): void {
+    this.ws.once('close', listener);
   }
 
   close(): void {
