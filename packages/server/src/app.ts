@@ -14,6 +14,7 @@ import { forEachLimited } from './for-each-limited.js';
 import type { Front } from './http/front.js';
 import { createHttpRoutes } from './http/http-routes.js';
 import { nodeFront } from './http/node-front.js';
+import { guardSlowReaders } from './http/slow-reader-guard.js';
 import { uwsFront } from './http/uws-front.js';
 import { callObserver } from './metrics/call-observer.js';
 import { type LocalView, Metrics } from './metrics/metrics.js';
@@ -58,6 +59,7 @@ const isClientEvent = (event: string) => clientEvents.has(event);
 /** One Switchboard node: HTTP and Socket.IO on one port, the domain services, and the periodic workers. */
 export class SwitchboardNode {
   private readonly front: Front;
+  private readonly stopSlowReaderGuard: () => void;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly calls: CallService;
   readonly devices: DeviceService;
@@ -104,6 +106,8 @@ export class SwitchboardNode {
     });
 
     this.front.attach(this.io);
+    // On either front: Engine.IO holds what waits for a long-polling device, and `ws` what waits for a WebSocket.
+    this.stopSlowReaderGuard = guardSlowReaders(this.io);
     noteUpgradeResponses(this.io);
     const notifier = new SocketNotifier(this.io, options.adapter ? undefined : this.io.of('/'));
     const presence = new PresenceService(store, notifier);
@@ -243,6 +247,7 @@ export class SwitchboardNode {
 
   async close(): Promise<void> {
     this.maintenance.stop();
+    this.stopSlowReaderGuard();
     this.push?.close();
     this.limits.close();
     // A request still in flight (a scrape, a health check) may hold the close up for a second at most.

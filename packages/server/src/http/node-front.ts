@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Front } from './front.js';
 import type { HttpRoutes } from './http-routes.js';
-import { guardSlowReaders } from './slow-reader-guard.js';
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   let size = 0;
@@ -28,19 +27,15 @@ export function nodeFront(routes: HttpRoutes): Front {
       })
       .catch(() => res.destroy());
   });
-  let stopGuard = () => {};
   return {
-    attach: (io) => {
-      io.attach(server);
-      stopGuard = guardSlowReaders(io);
-    },
+    attach: (io) => io.attach(server),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve(server.address() as AddressInfo));
       }),
     // Socket.IO closes the server it is attached to.
-    stopListening: () => stopGuard(),
+    stopListening: () => {},
     dropConnections: () => server.closeAllConnections(),
   };
 }

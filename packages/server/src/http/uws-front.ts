@@ -3,7 +3,7 @@ import type { HttpResponse, us_listen_socket } from '@trufflesuite/uws-js-unoffi
 import { Adapter } from 'socket.io-adapter';
 import type { Front } from './front.js';
 import type { HttpRoutes } from './http-routes.js';
-import { guardSlowReaders, MAX_BACKPRESSURE } from './slow-reader-guard.js';
+import { MAX_BACKPRESSURE } from './slow-reader-guard.js';
 import { loadUws } from './uws-binary.js';
 
 /** Bodies are cut off past this, whatever a route allows (the routes read at most 4 KiB). */
@@ -43,7 +43,6 @@ export function uwsFront(routes: HttpRoutes): Front {
   const uws = loadUws();
   const app = uws.App();
   let listening: us_listen_socket | undefined;
-  let stopGuard = () => {};
   return {
     attach: (io) => {
       // Engine.IO does not pass this option through, and without it a slow
@@ -59,8 +58,6 @@ export function uwsFront(routes: HttpRoutes): Front {
       const { addAll, del, broadcast } = Adapter.prototype;
       io.attachApp(app);
       Object.assign(Adapter.prototype, { addAll, del, broadcast });
-      // uWebSockets.js bounds its WebSockets; long polling is Engine.IO's to hold.
-      stopGuard = guardSlowReaders(io);
       app.any('/*', (res, req) => {
         // Read now: the request object is only valid until this returns.
         const method = req.getMethod().toUpperCase();
@@ -95,7 +92,6 @@ export function uwsFront(routes: HttpRoutes): Front {
         });
       }),
     stopListening: () => {
-      stopGuard();
       if (listening) uws.us_listen_socket_close(listening);
       listening = undefined;
     },
