@@ -36,7 +36,7 @@ import { bareSocketIo, engineFromArgs, peerjs, runOptions, switchboard } from '.
  * what else the machine is doing, so it shows where work goes and
  * compares systems; but it is not time (kernel work, such as the socket
  * writes, is not in it, and a memory copy is cheap in instructions), so a
- * change is judged on CPU time still. A run whose count is 5-10 % above
+ * change is judged on CPU time still. A run whose count is 5-15 % above
  * its neighbours' had V8 compiling in the counted step: run it again.
  * Valgrind runs a node 50-100 times slower, so count at a few hundred
  * operations a second, and with few pairs (`--pairs=12` at 150/s sends

@@ -36,15 +36,12 @@ const M = quick
       relay: { pairs: 200, stepMs: 700, ladder: { start: 2000, max: 32_000, refine: 1 }, full: false },
       calls: { pairs: 150, stepMs: 800, ladder: { start: 100, max: 3200, refine: 1 }, threeNodes: false },
       idle: { n: 1500, holdMs: 1000 },
-      // Not run in a quick run.
-      capacity: { generators: 1, stepPerGenerator: 1000, max: 2000, holdMs: 1000 },
       ring: { stepMs: 2500, probes: 20 },
     }
   : {
       relay: { pairs: 1000, stepMs: 3000, ladder: { start: 500, max: 64_000, refine: 2 }, full: true },
       calls: { pairs: 600, stepMs: 3000, ladder: { start: 25, max: 6400, refine: 2 }, threeNodes: true },
       idle: { n: 18_000, holdMs: 3000 },
-      capacity: { generators: 4, stepPerGenerator: 2500, max: 200_000, holdMs: 5000 },
       ring: { stepMs: 8000, probes: 50 },
     };
 
@@ -76,7 +73,9 @@ if (wants('idle')) {
 // How many idle devices a node holds, past what one generator process can
 // open: full runs only (about 45 s here, where the open-file limit ends it).
 if (wants('capacity') && !quick) {
-  results.push(await runCapacity(switchboard(1, false), M.capacity));
+  results.push(
+    await runCapacity(switchboard(1, false), { generators: 4, stepPerGenerator: 2500, max: 200_000, holdMs: 5000 }),
+  );
 }
 if (wants('ring')) {
   const best = results.find((r) => r.scenario === 'call setup' && r.target === switchboard(1, true).name)?.value;
