@@ -13,6 +13,7 @@ import type { Socket } from 'socket.io';
 import type { LimitKind, RateLimits } from '../ratelimit/rate-limits.js';
 import { errorBody, toErrorBody } from './answer.js';
 import { contextOf, type DeviceContext } from './device-context.js';
+import { type AckFn, SignalingLane } from './signaling-lane.js';
 import { listenAny } from './socket-listeners.js';
 
 /** The sender's {@link DeviceContext}, which handlers get as is: nothing is made per request. */
@@ -71,7 +72,8 @@ export class RequestRouter {
     return function route(this: Socket, event: unknown, ...args: unknown[]): void {
       const ctx = contextOf(this);
       if (typeof event === 'string' && known.has(event)) {
-        router.handle(ctx, event as ClientEventName, args);
+        const { payload, ack } = splitArgs(args);
+        router.handle(ctx, event as ClientEventName, payload, ack);
         return;
       }
       const { ack } = splitArgs(args);
@@ -80,8 +82,14 @@ export class RequestRouter {
     };
   })();
 
+  /** Signaling requests read ahead of Socket.IO (see {@link SignalingLane}). */
+  private readonly lane = new SignalingLane((socket, event, payload, ack) =>
+    this.handle(contextOf(socket), event, payload, ack),
+  );
+
   attach(socket: Socket): void {
     listenAny(socket, this.route);
+    this.lane.open(socket);
   }
 
   /**
@@ -89,8 +97,12 @@ export class RequestRouter {
    * that is off or leased, a relay to a confirmed peer): an await would cost
    * a microtask hop on every relayed message.
    */
-  private handle<E extends ClientEventName>(ctx: RequestContext, event: E, args: unknown[]): void {
-    const { payload, ack } = splitArgs(args);
+  private handle<E extends ClientEventName>(
+    ctx: RequestContext,
+    event: E,
+    payload: unknown,
+    ack: AckFn | undefined,
+  ): void {
     let data = fastPaths[event]?.(payload) as RequestPayload<E> | undefined;
     if (data === undefined) {
       const parsed = requestSchemas[event].safeParse(payload);
@@ -184,8 +196,6 @@ export class RequestRouter {
     else ctx.socket.emit('request_error', { event, ...error });
   }
 }
-
-type AckFn = (answer: unknown) => void;
 
 /** Socket.IO hands the ack as the last argument; a request with an ack and no payload has it first. */
 function splitArgs(args: unknown[]): { payload: unknown; ack: AckFn | undefined } {

@@ -1,6 +1,7 @@
 import type { ClientToServerEvents, DeviceRef, ServerToClientEvents } from '@switchboard/protocol';
 import type { Server } from 'socket.io';
 import type { Audience, Notifier } from '../domain/notifier.js';
+import { emitEvent } from './packet-writer.js';
 import { deviceRoom, presenceRoom, userRoom } from './rooms.js';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -19,9 +20,10 @@ export class SocketNotifier implements Notifier {
     private readonly io: Pick<IoServer, 'to' | 'in'> | IoServer['local'],
     /**
      * On a node with no other nodes: its namespace, whose sockets an event
-     * for one device is written to directly. That is what the in-memory
-     * adapter's broadcast ends up doing, minus the operator, the room sets
-     * and the exclusion set it builds for every relayed message. With other
+     * for one device is written to directly, as one packet encoded once
+     * (see packet-writer.ts). That is what the in-memory adapter's
+     * broadcast ends up doing, minus the operator, the room sets and the
+     * exclusion set it builds for every relayed message. With other
      * nodes the device may be on any of them (two, while one socket
      * replaces another), so the adapter publishes as usual.
      */
@@ -37,7 +39,12 @@ export class SocketNotifier implements Notifier {
     const device = nsp && onlyDevice(to);
     if (nsp && device) {
       const sids = nsp.adapter.rooms.get(deviceRoom(device));
-      if (sids) for (const sid of sids) nsp.sockets.get(sid)?.emit(event, ...args);
+      if (sids) {
+        for (const sid of sids) {
+          const socket = nsp.sockets.get(sid);
+          if (socket) emitEvent(socket, event, args[0]);
+        }
+      }
       return;
     }
     const rooms: string[] = [];
