@@ -1,17 +1,14 @@
 import type { Socket as ServerSocket } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directWebSocket } from '../../packages/server/src/transport/packet-writer.js';
+import { writesDirectly } from '../../packages/server/src/transport/packet-writer.js';
 import { type InProcessNode, startNode } from '../support/in-process-node.js';
 import { activeCall, closeAll, connect, ref, type TestClient, uniqueUser } from '../support/test-client.js';
-import { TEST_WS_ENGINE } from '../support/ws-engine.js';
 
 // The lane reads SDPs and candidates ahead of Socket.IO's client and the
 // notifier writes relays as packets encoded once (transport/signaling-lane.ts,
 // transport/packet-writer.ts). What a client sees must not change; these
 // check that the lane is really taken, and that what it cannot read still
 // gets Socket.IO's and the router's answers.
-
-const engine = TEST_WS_ENGINE.WS_ENGINE ?? 'ws';
 
 /** The client's Engine.IO socket: writes Socket.IO packets as given, and hears every packet that comes. */
 interface RawEngine {
@@ -76,9 +73,8 @@ describe('the signaling lane', () => {
       expect(decoded()).toBe(1);
       await bob.next('call_ended', (p) => p.callId === callId);
 
-      // On uWebSockets.js a WebSocket is written to directly, past Engine.IO's buffer.
-      const bobOnServer = serverSocketOf(node, bob);
-      expect(directWebSocket(bobOnServer) !== undefined).toBe(engine === 'uws' && transport === 'websocket');
+      // A WebSocket is written to directly, past Engine.IO's buffer; long polling is Engine.IO's.
+      expect(writesDirectly(serverSocketOf(node, bob))).toBe(transport === 'websocket');
       closeAll(alice, bob);
     },
   );

@@ -5,16 +5,17 @@ import type { Socket } from 'socket.io';
  * connection, encoded once by `JSON.stringify`, for payloads that are JSON
  * by construction (Switchboard sends no binary). The bytes are the ones
  * Socket.IO's `emit` and acks write; what is left out is the work around
- * them: the packet object, the parser's search for binary attachments, and
- * on uWebSockets.js Engine.IO's packet object, write buffer and the five
- * events it emits per write. That work was a fifth of a node's CPU per
- * relayed message (docs/performance.md, "What changed").
+ * them: the packet object, the parser's search for binary attachments,
+ * and, on a WebSocket with nothing held back, Engine.IO's packet object,
+ * write buffer and the five events it emits per write. That work was a
+ * fifth of a node's CPU per relayed message on either engine
+ * (docs/performance.md, "What changed").
  */
 
 /**
  * What Engine.IO keeps of a connection that the write reads, past its
  * typings. test/integration/signaling-lane.test.ts fails if the write stops
- * going straight to uWebSockets.js where it should.
+ * going straight to the WebSocket where it should.
  */
 interface EngineConnection {
   readyState: string;
@@ -23,35 +24,41 @@ interface EngineConnection {
     name?: string;
     writable?: boolean;
     opts?: { perMessageDeflate?: unknown };
-    socket?: { getBufferedAmount?: unknown };
+    socket?: EngineWebSocket;
   };
   write(packet: string): void;
 }
 
-interface UwsWebSocket {
-  send(message: string, isBinary: boolean, compress: boolean): number;
-}
+/** uWebSockets.js' WebSocket has `getBufferedAmount()`, `ws`'s a `bufferedAmount`. */
+type EngineWebSocket =
+  | { getBufferedAmount: () => number; send(message: string, isBinary: boolean, compress: boolean): number }
+  | { bufferedAmount: number; send(message: string): void };
 
 /**
- * The connection's uWebSockets.js WebSocket when a packet may be written to
- * it now: Engine.IO holds nothing back that it would overtake, and writes
- * uncompressed, as this does. uWebSockets.js queues what the device has not
- * read and closes it past the front's backpressure limit, as it does for
- * Engine.IO's own writes.
+ * The connection's WebSocket when a packet may be written to it now:
+ * Engine.IO holds nothing back that it would overtake, and writes
+ * uncompressed, as this does. Either engine then queues what the device
+ * has not read, where the backpressure limit sees it (uWebSockets.js' own,
+ * `http/slow-reader-guard.ts` for `ws`).
  */
-export function directWebSocket(socket: Socket): UwsWebSocket | undefined {
-  const { writeBuffer, transport } = socket.conn as unknown as EngineConnection;
-  const ws = transport?.socket;
+function directSocket(conn: EngineConnection): EngineWebSocket | undefined {
+  const { writeBuffer, transport } = conn;
   if (
-    writeBuffer?.length === 0 &&
-    transport?.writable === true &&
-    transport.name === 'websocket' &&
-    !transport.opts?.perMessageDeflate &&
-    typeof ws?.getBufferedAmount === 'function'
+    writeBuffer?.length !== 0 ||
+    transport?.writable !== true ||
+    transport.name !== 'websocket' ||
+    transport.opts?.perMessageDeflate
   ) {
-    return ws as unknown as UwsWebSocket;
+    return undefined;
   }
-  return undefined;
+  const ws = transport.socket as Partial<Record<'getBufferedAmount' | 'bufferedAmount', unknown>> | undefined;
+  const known = typeof ws?.getBufferedAmount === 'function' || typeof ws?.bufferedAmount === 'number';
+  return known ? transport.socket : undefined;
+}
+
+/** Whether a packet written to `socket` now would go straight to its WebSocket. */
+export function writesDirectly(socket: Socket): boolean {
+  return directSocket(socket.conn as unknown as EngineConnection) !== undefined;
 }
 
 /** One encoded packet (Engine.IO's message payload), as Socket.IO's client writes it. */
@@ -59,9 +66,10 @@ function writePacket(socket: Socket, packet: string): void {
   const conn = socket.conn as unknown as EngineConnection;
   // As Socket.IO's client: a connection on its way out is written nothing.
   if (conn.readyState !== 'open') return;
-  const ws = directWebSocket(socket);
-  if (ws) ws.send(`4${packet}`, false, false);
-  else conn.write(packet);
+  const ws = directSocket(conn);
+  if (ws === undefined) conn.write(packet);
+  else if ('getBufferedAmount' in ws) ws.send(`4${packet}`, false, false);
+  else ws.send(`4${packet}`);
 }
 
 /** `socket.emit(event, payload)`, outgoing listeners included. */
