@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writesDirectly } from '../../packages/server/src/transport/packet-writer.js';
 import { type InProcessNode, startNode } from '../support/in-process-node.js';
 import { activeCall, closeAll, connect, ref, type TestClient, uniqueUser } from '../support/test-client.js';
+import { tokenFor } from '../support/tokens.js';
 
 // The lane reads SDPs and candidates ahead of Socket.IO's client and the
 // notifier writes relays as packets encoded once (transport/signaling-lane.ts,
@@ -118,5 +119,36 @@ describe('the signaling lane', () => {
     raw.write('2["ice_candidate",{"callId":');
     expect(await alice.disconnected()).toBe('transport close');
     closeAll(alice, bob);
+  });
+
+  it('reads for the socket that joins again on the same connection, and leaves to Socket.IO what comes after leaving', async () => {
+    const alice = await connect(node.url, uniqueUser('alice'));
+    const packets = recordPackets(alice);
+    const raw = rawOf(alice);
+    const first = serverSocketOf(node, alice);
+    const request = `2777${JSON.stringify(['ice_candidate', { callId: '6f1c2b1e-8a4d-4c1e-9f00-0123456789ab', candidate: null }])}`;
+
+    // Leave the namespace and join it again, on one Engine.IO connection.
+    raw.write('1');
+    await expect.poll(() => first.connected).toBe(false);
+    raw.write(`0${JSON.stringify({ token: await tokenFor(alice.userId), deviceId: alice.deviceId })}`);
+    await expect.poll(() => node.node.io.of('/').sockets.size > 0 && serverSocketOf(node, alice) !== first).toBe(true);
+    const second = serverSocketOf(node, alice);
+    const decoded = countDecoded(second);
+    packets.length = 0;
+    raw.write(request);
+    await expect.poll(() => packets.find((p) => p.startsWith('3777'))).toBeDefined();
+    expect(JSON.parse(packets.find((p) => p.startsWith('3777'))!.slice(4))).toMatchObject([
+      { ok: false, error: { code: 'CALL_NOT_FOUND' } },
+    ]);
+    expect(decoded()).toBe(0);
+
+    // A request for a socket that left: Socket.IO closes the connection, as it did without the lane.
+    raw.write('1');
+    await expect.poll(() => second.connected).toBe(false);
+    const closed = new Promise((resolve) => alice.socket.io.engine.once('close', resolve));
+    raw.write(request);
+    await closed;
+    closeAll(alice);
   });
 });

@@ -59,6 +59,12 @@ export class SignalingLane {
    */
   open(socket: Socket): boolean {
     const conn = socket.conn as unknown as LaneConnection;
+    // A client may leave the namespace and join it again on one connection:
+    // the lane, already in front, reads for the new socket.
+    if (conn.listeners('data').includes(this.read)) {
+      conn[SOCKET] = socket;
+      return true;
+    }
     const decode = clientOf(socket)?.ondata;
     if (typeof decode !== 'function' || !conn.listeners('data').includes(decode)) return false;
     conn[SOCKET] = socket;
@@ -78,7 +84,8 @@ export class SignalingLane {
 
   /** Handles `packet` if it is a signaling request in the shape clients send; false leaves it to Socket.IO. */
   private take(socket: Socket, packet: string): boolean {
-    if (packet.charCodeAt(0) !== EVENT) return false;
+    // Once the socket left, Socket.IO closes a connection that still sends to it.
+    if (packet.charCodeAt(0) !== EVENT || !socket.connected) return false;
     let i = 1;
     for (let c = packet.charCodeAt(i); c >= DIGIT_0 && c <= DIGIT_9; c = packet.charCodeAt(++i));
     let event: SignalingEventName | undefined;
